@@ -10,8 +10,12 @@ namespace postern::core {
 inline void put_be(std::string& out, std::uint64_t v, int width) {
   for (int i = width - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
-inline void put_be64(std::string& out, std::uint64_t v) { put_be(out, v, 8); }
-inline void put_be32(std::string& out, std::uint32_t v) { put_be(out, v, 4); }
+inline void put_be64(std::string& out, std::uint64_t v) {
+  put_be(out, v, 8);
+}
+inline void put_be32(std::string& out, std::uint32_t v) {
+  put_be(out, v, 4);
+}
 
 // REQUIRES: in.size() >= offset + width.
 inline std::uint64_t get_be(std::string_view in, std::size_t offset, int width) {

@@ -34,6 +34,8 @@ class ManualClock final : public Clock {
 inline std::int64_t unix_seconds(TimePoint t) {
   return std::chrono::duration_cast<Seconds>(t.time_since_epoch()).count();
 }
-inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(Seconds(s)); }
+inline TimePoint from_unix_seconds(std::int64_t s) {
+  return TimePoint(Seconds(s));
+}
 
 }  // namespace postern::core

@@ -10,9 +10,15 @@ Level g_minimum = Level::info;
 bool g_stderr = true;
 }  // namespace
 
-void set_log_sink(LogSink extra) noexcept { g_extra_sink = extra; }
-void set_log_level(Level minimum) noexcept { g_minimum = minimum; }
-void set_log_to_stderr(bool on) noexcept { g_stderr = on; }
+void set_log_sink(LogSink extra) noexcept {
+  g_extra_sink = extra;
+}
+void set_log_level(Level minimum) noexcept {
+  g_minimum = minimum;
+}
+void set_log_to_stderr(bool on) noexcept {
+  g_stderr = on;
+}
 
 void log(Level level, const char* format, ...) noexcept {
   if (static_cast<int>(level) > static_cast<int>(g_minimum)) return;

@@ -32,8 +32,8 @@ const char* to_string(Errc code) noexcept;
 
 struct Error {
   Errc code = Errc::io;
-  int sys = 0;               // errno, MDB_* or mbedTLS code; 0 when none
-  const char* where = "";    // a string literal naming the operation
+  int sys = 0;             // errno, MDB_* or mbedTLS code; 0 when none
+  const char* where = "";  // a string literal naming the operation
 };
 
 template <class T, class E = Error>
@@ -45,16 +45,30 @@ class [[nodiscard]] Result {
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
-  T& value() & { assert(has_value()); return std::get<0>(v_); }
-  const T& value() const& { assert(has_value()); return std::get<0>(v_); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  const E& error() const { assert(!has_value()); return std::get<1>(v_); }
+  const E& error() const {
+    assert(!has_value());
+    return std::get<1>(v_);
+  }
   template <class U>
-  T value_or(U&& fallback) const& { return has_value() ? value() : T(std::forward<U>(fallback)); }
+  T value_or(U&& fallback) const& {
+    return has_value() ? value() : T(std::forward<U>(fallback));
+  }
 
  private:
   std::variant<T, E> v_;
@@ -68,7 +82,10 @@ class [[nodiscard]] Result<void, E> {
   bool has_value() const noexcept { return !error_.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
   void value() const { assert(has_value()); }
-  const E& error() const { assert(!has_value()); return *error_; }
+  const E& error() const {
+    assert(!has_value());
+    return *error_;
+  }
 
  private:
   std::optional<E> error_;

@@ -1,0 +1,27 @@
+// The command line: parsed into a CommandLine, then run against the store.
+//
+// Typical sequence (main.cpp): parse_command_line(args) -> run(command_line) -> exit code.
+// Exit codes: 0 success, 1 the operation failed (message on stderr), 2 bad usage.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace postern::app {
+
+struct CommandLine {
+  std::string verb;                            // serve, user, domain, ...
+  std::vector<std::string> positional;         // after the verb, e.g. {"add", "bob@example.org"}
+  std::map<std::string, std::string> options;  // --board host -> {"board","host"}; flags -> ""
+};
+
+core::Result<CommandLine, std::string> parse_command_line(
+    const std::vector<std::string_view>& args);
+
+int run(const CommandLine& command_line);
+
+}  // namespace postern::app

@@ -1,0 +1,17 @@
+# Generates boards_embedded.cpp: every board/<name>/board.conf as a string literal.
+# Invoked at build time with -DBOARD_DIR=... -DOUTPUT=...
+file(GLOB profiles "${BOARD_DIR}/*/board.conf")
+list(SORT profiles)
+set(body "// Generated from board/*/board.conf by src/app/embed_boards.cmake: do not edit.\n")
+string(APPEND body "#include \"app/boards.h\"\n\nnamespace postern::app {\n\n")
+string(APPEND body "const std::vector<BoardProfile>& embedded_boards() {\n")
+string(APPEND body "  static const std::vector<BoardProfile> boards = {\n")
+foreach(profile ${profiles})
+  get_filename_component(dir "${profile}" DIRECTORY)
+  get_filename_component(name "${dir}" NAME)
+  file(READ "${profile}" text)
+  string(APPEND body "      {\"${name}\", R\"postern-board(${text})postern-board\"},\n")
+endforeach()
+string(APPEND body "  };\n  return boards;\n}\n\n}  // namespace postern::app\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,133 @@
+// The appliance: one loop owning the store writer, TLS and the services.
+#include "app/serve.h"
+
+#include <uv.h>
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "app/config.h"
+#include "app/service.h"
+#include "app/services.h"
+#include "app/signals.h"
+#include "app/syslog_sink.h"
+#include "core/log.h"
+#include "net/uv_executor.h"
+#include "store/writer.h"
+#include "tls/credentials.h"
+#include "tls/server_config.h"
+
+namespace postern::app {
+namespace {
+
+// Members in dependency order: later ones point into earlier ones, and are
+// destroyed first.
+class Appliance {
+ public:
+  explicit Appliance(Settings settings) : settings_(std::move(settings)) { uv_loop_init(&loop_); }
+
+  ~Appliance() {
+    services_.clear();
+    signals_.reset();
+    writer_.reset();
+    // Run close callbacks of everything torn down above, then the loop must be empty.
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop_) != 0) POSTERN_LOG_ERROR("app event=loop-not-empty-at-exit");
+  }
+
+  int run() {
+    auto env = open_store(settings_);
+    if (!env) {
+      std::fprintf(stderr, "postern: %s\n", env.error().c_str());
+      return 1;
+    }
+    env_ = std::move(*env);
+    executor_ = std::make_unique<net::UvExecutor>(&loop_);
+    writer_ = std::make_unique<store::Writer>(*env_, *executor_);
+
+    auto random = tls::Random::create("postern-credentials");
+    if (!random) return fatal("cannot seed the random generator", random.error());
+    auto credentials =
+        tls::Credentials::load_or_create(settings_.data_dir, settings_.hostname, clock_, **random);
+    if (!credentials)
+      return fatal("cannot load or create the TLS key and certificate", credentials.error());
+    auto tls_config = tls::ServerConfig::create(*credentials);
+    if (!tls_config) return fatal("cannot set up TLS", tls_config.error());
+    tls_config_ = std::move(*tls_config);
+
+    ServiceContext context{&loop_,   *env_,
+                           *writer_, *tls_config_,
+                           clock_,   [this](const core::Error& error) { on_fatal(error); }};
+    auto started = start_services(context, settings_, services_);
+    if (!started) {
+      std::fprintf(stderr, "postern: %s\n", started.error().c_str());
+      return 1;
+    }
+    signals_ = std::make_unique<Signals>(&loop_, [this](int signum) { on_signal(signum); });
+
+    std::string ready = "postern ready board=" + settings_.board + " data=" + settings_.data_dir;
+    for (const auto& service : services_) ready += service->ready_fields();
+    // One "ready" line on stdout: tests and supervisors read the bound ports from it.
+    std::printf("%s\n", ready.c_str());
+    std::fflush(stdout);
+    POSTERN_LOG_INFO("app event=ready board=%s", settings_.board.c_str());
+
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    return exit_code_;
+  }
+
+ private:
+  int fatal(const char* what, const core::Error& error) {
+    std::fprintf(stderr, "postern: %s: %s\n", what, explain(error).c_str());
+    return 1;
+  }
+
+  void on_signal(int signum) {
+    if (signum == SIGHUP) {
+      auto reloaded = apply_saved_settings(*env_, settings_);
+      if (!reloaded) POSTERN_LOG_WARN("app event=reload-warning %s", reloaded.error().c_str());
+      for (const auto& service : services_) service->reconfigure(settings_);
+      POSTERN_LOG_INFO("app event=reloaded");
+      return;
+    }
+    POSTERN_LOG_INFO("app event=stopping signal=%d", signum);
+    stop();
+  }
+
+  // DESIGN.md "When things fail": a commit whose outcome is unknown latches the
+  // writer; we stop and exit non-zero so the supervisor restarts us on a clean env.
+  void on_fatal(const core::Error& error) {
+    if (exit_code_ != 0) return;
+    POSTERN_LOG_ERROR("app event=store-fatal reason=%s", explain(error).c_str());
+    exit_code_ = 3;
+    stop();
+  }
+
+  void stop() {
+    for (const auto& service : services_) service->stop();
+    signals_.reset();
+    // The loop ends when the writer's last batch and every connection have closed.
+  }
+
+  Settings settings_;
+  core::SystemClock clock_;
+  uv_loop_t loop_{};
+  std::unique_ptr<store::Env> env_;
+  std::unique_ptr<net::UvExecutor> executor_;
+  std::unique_ptr<store::Writer> writer_;
+  std::unique_ptr<tls::ServerConfig> tls_config_;
+  std::vector<std::unique_ptr<Service>> services_;
+  std::unique_ptr<Signals> signals_;
+  int exit_code_ = 0;
+};
+
+}  // namespace
+
+int serve(Settings settings) {
+  enable_syslog();
+  Appliance appliance(std::move(settings));
+  return appliance.run();
+}
+
+}  // namespace postern::app

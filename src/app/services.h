@@ -1,0 +1,34 @@
+// Creating the network services from the Settings, with what they share.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/service.h"
+#include "app/settings.h"
+#include "core/clock.h"
+#include "store/env.h"
+#include "store/writer.h"
+#include "tls/server_config.h"
+
+namespace postern::app {
+
+// Everything a service borrows; all of it outlives the services.
+struct ServiceContext {
+  uv_loop_t* loop;
+  store::Env& env;
+  store::Writer& writer;
+  const tls::ServerConfig& tls;
+  const core::Clock& clock;
+  std::function<void(const core::Error&)> on_fatal;  // the writer latched a fatal error
+};
+
+// Binds every service's ports; on failure says which port and what to do.
+core::Result<void, std::string> start_services(ServiceContext& context, const Settings& settings,
+                                               std::vector<std::unique_ptr<Service>>& out);
+
+}  // namespace postern::app

@@ -1,0 +1,238 @@
+// Settings: parsing and validating each key in one place.
+#include "app/settings.h"
+
+#include <charconv>
+#include <cstdio>
+#include <functional>
+
+namespace postern::app {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+core::Result<std::uint64_t, SettingError> parse_number(std::string_view key, std::string_view value,
+                                                       std::uint64_t min, std::uint64_t max) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size()) {
+    return SettingError(std::string(key) + ": '" + std::string(value) + "' is not a whole number");
+  }
+  if (n < min || n > max) {
+    return SettingError(std::string(key) + ": " + std::to_string(n) + " is out of range; use " +
+                        std::to_string(min) + " to " + std::to_string(max));
+  }
+  return n;
+}
+
+core::Result<bool, SettingError> parse_bool(std::string_view key, std::string_view value) {
+  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
+  return SettingError(std::string(key) + ": use yes or no");
+}
+
+bool valid_hostname(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return name.front() != '-' && name.front() != '.';
+}
+
+using Setter = std::function<core::Result<void, SettingError>(Settings&, std::string_view)>;
+
+template <class T>
+Setter number(T Settings::*field, std::uint64_t min, std::uint64_t max, const char* key) {
+  return [=](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+    auto n = parse_number(key, v, min, max);
+    if (!n) return n.error();
+    s.*field = static_cast<T>(*n);
+    return {};
+  };
+}
+
+Setter seconds(std::chrono::seconds Settings::*field, std::uint64_t min, std::uint64_t max,
+               const char* key) {
+  return [=](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+    auto n = parse_number(key, v, min, max);
+    if (!n) return n.error();
+    s.*field = std::chrono::seconds(*n);
+    return {};
+  };
+}
+
+Setter flag(bool Settings::*field, const char* key) {
+  return [=](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+    auto b = parse_bool(key, v);
+    if (!b) return b.error();
+    s.*field = *b;
+    return {};
+  };
+}
+
+Setter text(std::string Settings::*field) {
+  return [=](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+    s.*field = std::string(v);
+    return {};
+  };
+}
+
+struct Key {
+  const char* name;
+  bool runtime;  // may be saved in the store and changed from the page
+  Setter set;
+};
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = {
+      {"description", false, text(&Settings::description)},
+      {"data_dir", false,
+       [](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+         if (v.empty()) return SettingError("data_dir: must not be empty");
+         s.data_dir = std::string(v);
+         return {};
+       }},
+      {"hostname", true,
+       [](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+         if (!valid_hostname(v))
+           return SettingError("hostname: use letters, digits, '-' and '.', e.g. mail.example.org");
+         s.hostname = std::string(v);
+         return {};
+       }},
+      {"bind_address", false, text(&Settings::bind_address)},
+      {"smtp_port", true, number(&Settings::smtp_port, 0, 65535, "smtp_port")},
+      {"pop3_port", true, number(&Settings::pop3_port, 0, 65535, "pop3_port")},
+      {"pop3s_port", true, number(&Settings::pop3s_port, 0, 65535, "pop3s_port")},
+      {"http_port", true, number(&Settings::http_port, 0, 65535, "http_port")},
+      {"https_port", true, number(&Settings::https_port, 0, 65535, "https_port")},
+      {"max_connections", true, number(&Settings::max_connections, 1, 100000, "max_connections")},
+      {"max_connections_per_ip", true,
+       number(&Settings::max_connections_per_ip, 1, 100000, "max_connections_per_ip")},
+      // RFC 5321 §4.5.3.1.7: the minimum message size is 64K octets.
+      {"max_message_bytes", true,
+       number(&Settings::max_message_bytes, 65536, 1ull << 32, "max_message_bytes")},
+      {"map_size_mb", false, number(&Settings::map_size_mb, 8, 1ull << 20, "map_size_mb")},
+      {"memory_budget_mb", false,
+       number(&Settings::memory_budget_mb, 8, 1ull << 20, "memory_budget_mb")},
+      {"io_buffer_kb", false, number(&Settings::io_buffer_kb, 4, 4096, "io_buffer_kb")},
+      {"pbkdf2_iterations", true,
+       number(&Settings::pbkdf2_iterations, 10000, 10'000'000, "pbkdf2_iterations")},
+      // RFC 5321 §4.5.3.2.7: the server timeout SHOULD be at least 5 minutes.
+      {"smtp_timeout_s", true, seconds(&Settings::smtp_timeout, 300, 86400, "smtp_timeout_s")},
+      // RFC 1939 §3: the autologout timer MUST be at least 10 minutes.
+      {"pop3_idle_timeout_s", true,
+       seconds(&Settings::pop3_idle_timeout, 600, 86400, "pop3_idle_timeout_s")},
+      {"allow_plaintext_login", true,
+       flag(&Settings::allow_plaintext_login, "allow_plaintext_login")},
+      {"allow_duplicates", true, flag(&Settings::allow_duplicates, "allow_duplicates")},
+      {"dedup_rule", true,
+       [](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+         if (v == "content")
+           s.dedup_rule = DedupRule::content;
+         else if (v == "content-or-message-id")
+           s.dedup_rule = DedupRule::content_or_message_id;
+         else if (v == "off")
+           s.dedup_rule = DedupRule::off;
+         else
+           return SettingError("dedup_rule: use content, content-or-message-id or off");
+         return {};
+       }},
+      {"dedup_window_h", true,
+       [](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+         auto n = parse_number("dedup_window_h", v, 1, 24 * 60);
+         if (!n) return n.error();
+         s.dedup_window = std::chrono::hours(*n);
+         return {};
+       }},
+      {"partial_policy", true,
+       [](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+         if (v == "discard")
+           s.partial_policy = PartialPolicy::discard;
+         else if (v == "keep-as-alert")
+           s.partial_policy = PartialPolicy::keep_as_alert;
+         else
+           return SettingError("partial_policy: use discard or keep-as-alert");
+         return {};
+       }},
+  };
+  return table;
+}
+
+}  // namespace
+
+core::Result<void, SettingError> apply(Settings& settings, std::string_view key,
+                                       std::string_view value) {
+  value = trim(value);
+  for (const Key& k : keys()) {
+    if (key == k.name) return k.set(settings, value);
+  }
+  return SettingError("unknown setting '" + std::string(key) + "'");
+}
+
+core::Result<void, SettingError> apply_profile(Settings& settings, std::string_view text,
+                                               std::string_view origin) {
+  std::size_t line_number = 0;
+  while (!text.empty()) {
+    std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    ++line_number;
+    if (std::size_t hash = line.find('#'); hash != std::string_view::npos)
+      line = line.substr(0, hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    std::size_t eq = line.find('=');
+    std::string where = std::string(origin) + ":" + std::to_string(line_number) + ": ";
+    if (eq == std::string_view::npos) return SettingError(where + "expected 'key = value'");
+    auto applied = apply(settings, trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
+    if (!applied) return SettingError(where + applied.error());
+  }
+  return {};
+}
+
+bool is_runtime_key(std::string_view key) {
+  for (const Key& k : keys()) {
+    if (key == k.name) return k.runtime;
+  }
+  return false;
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
+  auto rule = s.dedup_rule == DedupRule::content                 ? "content"
+              : s.dedup_rule == DedupRule::content_or_message_id ? "content-or-message-id"
+                                                                 : "off";
+  return {
+      {"board", s.board},
+      {"data_dir", s.data_dir},
+      {"hostname", s.hostname},
+      {"bind_address", s.bind_address},
+      {"smtp_port", std::to_string(s.smtp_port)},
+      {"pop3_port", std::to_string(s.pop3_port)},
+      {"pop3s_port", std::to_string(s.pop3s_port)},
+      {"http_port", std::to_string(s.http_port)},
+      {"https_port", std::to_string(s.https_port)},
+      {"max_connections", std::to_string(s.max_connections)},
+      {"max_connections_per_ip", std::to_string(s.max_connections_per_ip)},
+      {"max_message_bytes", std::to_string(s.max_message_bytes)},
+      {"map_size_mb", std::to_string(s.map_size_mb)},
+      {"memory_budget_mb", std::to_string(s.memory_budget_mb)},
+      {"io_buffer_kb", std::to_string(s.io_buffer_kb)},
+      {"pbkdf2_iterations", std::to_string(s.pbkdf2_iterations)},
+      {"smtp_timeout_s", std::to_string(s.smtp_timeout.count())},
+      {"pop3_idle_timeout_s", std::to_string(s.pop3_idle_timeout.count())},
+      {"allow_plaintext_login", s.allow_plaintext_login ? "yes" : "no"},
+      {"allow_duplicates", s.allow_duplicates ? "yes" : "no"},
+      {"dedup_rule", rule},
+      {"dedup_window_h", std::to_string(s.dedup_window.count())},
+      {"partial_policy", s.partial_policy == PartialPolicy::discard ? "discard" : "keep-as-alert"},
+  };
+}
+
+}  // namespace postern::app

@@ -1,0 +1,66 @@
+// The running configuration: compiled defaults < board profile < settings saved in the store.
+//
+// One typed Settings, validated in one place (apply()). Services never see it:
+// app fills each service's own Limits from it (smtp::Limits, pop3::Limits, ...).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace postern::app {
+
+enum class DedupRule { content, content_or_message_id, off };
+enum class PartialPolicy { discard, keep_as_alert };
+
+struct Settings {
+  std::string board = "host";
+  std::string description;
+  std::string data_dir = "./postern-data";
+  std::string hostname = "postern.local";
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t smtp_port = 2525;
+  std::uint16_t pop3_port = 1110;
+  std::uint16_t pop3s_port = 1995;
+  std::uint16_t http_port = 8080;
+  std::uint16_t https_port = 8443;
+  std::size_t max_connections = 200;
+  std::size_t max_connections_per_ip = 20;
+  std::uint64_t max_message_bytes = 50ull << 20;
+  std::uint64_t map_size_mb = 4096;
+  std::uint64_t memory_budget_mb = 256;
+  std::size_t io_buffer_kb = 64;
+  unsigned pbkdf2_iterations = 100'000;
+  std::chrono::seconds smtp_timeout{300};       // RFC 5321 §4.5.3.2.7 server timeout
+  std::chrono::seconds pop3_idle_timeout{600};  // RFC 1939 §3: at least 10 minutes
+  bool allow_plaintext_login = false;           // POP3 USER/PASS without TLS off loopback
+  // Dedup (see src/dedup): 5 days, RFC 5321 §4.5.4.1 give-up time is "at least 4-5 days".
+  bool allow_duplicates = false;
+  DedupRule dedup_rule = DedupRule::content_or_message_id;
+  std::chrono::hours dedup_window{120};
+  PartialPolicy partial_policy = PartialPolicy::discard;
+};
+
+// A user-facing message saying what is wrong and what to do.
+using SettingError = std::string;
+
+// Sets one key from its text form, validating it. The only place values are checked.
+core::Result<void, SettingError> apply(Settings& settings, std::string_view key,
+                                       std::string_view value);
+
+// Applies a "key = value" profile text (comments with '#'); line numbers in errors.
+core::Result<void, SettingError> apply_profile(Settings& settings, std::string_view text,
+                                               std::string_view origin);
+
+// The keys a saved setting (store) may change at run time; the rest come from the board.
+bool is_runtime_key(std::string_view key);
+
+// All keys with their current values, in text form (for `postern settings` and the page).
+std::vector<std::pair<std::string, std::string>> describe(const Settings& settings);
+
+}  // namespace postern::app
