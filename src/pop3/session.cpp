@@ -1,0 +1,230 @@
+// Session: line framing, the dispatcher, state transitions, completions and session ends.
+#include "pop3/session.h"
+
+#include <utility>
+
+#include "core/log.h"
+#include "pop3/commands.h"
+
+namespace postern::pop3 {
+
+const char* to_string(State state) noexcept {
+  switch (state) {
+    case State::authorization:
+      return "authorization";
+    case State::sasl_response:
+      return "sasl-response";
+    case State::transaction:
+      return "transaction";
+    case State::update:
+      return "update";
+    case State::closed:
+      return "closed";
+  }
+  return "unknown";
+}
+
+const char* to_string(EndReason reason) noexcept {
+  switch (reason) {
+    case EndReason::quit:
+      return "quit";
+    case EndReason::update_failed:
+      return "update-failed";
+    case EndReason::disconnect:
+      return "disconnect";
+    case EndReason::timeout:
+      return "timeout";
+    case EndReason::error_limit:
+      return "error-limit";
+    case EndReason::store_error:
+      return "store-error";
+  }
+  return "unknown";
+}
+
+Session::Session(Host& host, const Limits& limits, const core::Clock& clock, Peer peer)
+    : host_(host), limits_(limits), clock_(clock), peer_(std::move(peer)), started_(clock.now()) {
+  send(replies::greeting(limits_.greeting_host));
+}
+
+bool Session::wants_input() const {
+  return waiting_ == Waiting::nothing && state_ != State::closed && !connection_gone_;
+}
+
+// Framing. RFC 1939 §3 ends commands with CRLF; a bare LF is accepted too, as popa3d does
+// (its DESIGN names this its one deviation): client to server POP3 carries only commands,
+// never relayed content, so the leniency smuggles nothing (unlike SMTP DATA), and it helps
+// scripts typing at the port. A CR or NUL anywhere else in the line is refused.
+// Length (RFC 2449 §4): a line over the limit is answered "-ERR Line too long" once, and its
+// bytes are consumed (never buffered) up to its LF.
+std::size_t Session::feed(std::string_view bytes) {
+  std::size_t consumed = 0;
+  while (consumed < bytes.size() && wants_input()) {
+    const std::string_view rest = bytes.substr(consumed);
+    const std::size_t limit =
+        state_ == State::sasl_response ? limits_.max_auth_line : limits_.max_line;
+    const std::size_t lf = rest.find('\n');
+    if (discarding_line_) {
+      if (lf == std::string_view::npos) return bytes.size();
+      consumed += lf + 1;
+      discarding_line_ = false;
+      if (state_ == State::sasl_response) enter(State::authorization);  // RFC 5034 §4
+      respond(replies::line_too_long());
+      continue;
+    }
+    if (lf == std::string_view::npos) {
+      // At `limit` octets without LF the line cannot fit any more.
+      if (rest.size() >= limit) {
+        discarding_line_ = true;
+        return bytes.size();
+      }
+      break;  // incomplete: the caller keeps it
+    }
+    consumed += lf + 1;
+    if (lf + 1 > limit) {
+      if (state_ == State::sasl_response) enter(State::authorization);
+      respond(replies::line_too_long());
+      continue;
+    }
+    std::string_view line = rest.substr(0, lf);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    handle_line(line);
+  }
+  return consumed;
+}
+
+void Session::handle_line(std::string_view line) {
+  if (line.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos) {
+    if (state_ == State::sasl_response) enter(State::authorization);
+    respond(replies::bad_characters());
+    return;
+  }
+  if (state_ == State::sasl_response) {
+    on_sasl_response(line);
+    return;
+  }
+  dispatch(line);
+}
+
+// The table lists the legal states; a wrong-state verb is answered here, once, so every
+// handler may assume its state.
+void Session::dispatch(std::string_view line) {
+  const std::size_t space = line.find(' ');
+  const std::string_view verb = line.substr(0, space);
+  const std::string_view args =
+      space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+  const Command* command = find_command(verb);
+  if (command == nullptr) {
+    POSTERN_LOG_DEBUG("pop3 %s event=unknown-command verb=%s", peer_.session_id.c_str(),
+                      core::printable(verb, 16).c_str());
+    respond(replies::unknown_command());
+    return;
+  }
+  if (!command->legal.contains(state_)) {
+    respond(replies::wrong_state(command->verb, state_ == State::transaction));
+    return;
+  }
+  Reply reply = (this->*command->handler)(args);
+  if (reply.kind != Reply::Kind::none) respond(reply);
+}
+
+// Counts -ERR replies; the one that reaches Limits::max_errors is replaced by a reply that
+// says the connection is closing, so each command still gets exactly one reply.
+void Session::respond(const Reply& reply) {
+  if (reply.is_error() && ++errors_ >= limits_.max_errors) {
+    send(replies::too_many_errors());
+    POSTERN_LOG_INFO("pop3 %s event=error-limit errors=%zu", peer_.session_id.c_str(), errors_);
+    end(EndReason::error_limit, true);
+    return;
+  }
+  send(reply);
+}
+
+void Session::send(const Reply& reply) {
+  if (connection_gone_) return;
+  host_.send(reply.render());
+}
+
+void Session::enter(State next) {
+  POSTERN_LOG_DEBUG("pop3 %s event=state from=%s to=%s", peer_.session_id.c_str(),
+                    to_string(state_), to_string(next));
+  state_ = next;
+}
+
+bool Session::plaintext_allowed() const {
+  return peer_.tls_active || peer_.loopback || limits_.allow_plaintext_login;
+}
+
+void Session::end(EndReason reason, bool close_connection) {
+  if (ended_) return;
+  ended_ = true;
+  stream_.reset();
+  waiting_ = Waiting::nothing;
+  SessionSummary summary;
+  summary.user = authenticated_ ? user_ : std::string();
+  summary.authenticated = authenticated_;
+  summary.reason = reason;
+  summary.retrieved = maildrop_.retrieved_count();
+  summary.marked_deleted = maildrop_.deleted_count();
+  summary.removed = removed_;
+  summary.duration = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - started_);
+  POSTERN_LOG_INFO(
+      "pop3 %s event=end reason=%s abnormal=%d user=%s retrieved=%zu deleted=%zu "
+      "removed=%zu",
+      peer_.session_id.c_str(), to_string(reason), summary.abnormal() ? 1 : 0,
+      core::printable(summary.user).c_str(), summary.retrieved, summary.marked_deleted,
+      summary.removed);
+  enter(State::closed);
+  host_.session_ended(summary);
+  if (close_connection && !connection_gone_) {
+    connection_gone_ = true;
+    host_.close();
+  }
+}
+
+void Session::on_updated(core::Result<void> outcome) {
+  if (waiting_ != Waiting::update) return;
+  waiting_ = Waiting::nothing;
+  const bool gone = connection_gone_;
+  if (outcome) {
+    removed_ = maildrop_.deleted_count();
+    send(replies::signing_off(maildrop_.size() - removed_));
+    end(EndReason::quit, !gone);
+  } else {
+    POSTERN_LOG_WARN("pop3 %s event=update-failed error=%s where=%s", peer_.session_id.c_str(),
+                     core::to_string(outcome.error().code), outcome.error().where);
+    send(replies::update_failed());
+    end(EndReason::update_failed, !gone);
+  }
+}
+
+void Session::on_tls_ready() {
+  if (waiting_ != Waiting::tls || connection_gone_) return;
+  waiting_ = Waiting::nothing;
+  // RFC 2595 §4: discard knowledge obtained from the client before TLS.
+  peer_.tls_active = true;
+  pending_user_.reset();
+  discarding_line_ = false;
+  POSTERN_LOG_DEBUG("pop3 %s event=tls-ready", peer_.session_id.c_str());
+}
+
+void Session::on_timeout() {
+  if (ended_) return;
+  if (waiting_ == Waiting::update) {
+    // The commit is in flight and cannot be recalled: close now, report its outcome when
+    // on_updated() arrives.
+    connection_gone_ = true;
+    host_.close();
+    return;
+  }
+  end(EndReason::timeout, true);  // RFC 1939 §3: no reply, no UPDATE
+}
+
+void Session::on_disconnect() {
+  if (ended_) return;
+  connection_gone_ = true;
+  if (waiting_ == Waiting::update) return;  // reported by on_updated()
+  end(EndReason::disconnect, false);
+}
+
+}  // namespace postern::pop3
