@@ -3,6 +3,7 @@
 
 #include <uv.h>
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -56,9 +57,8 @@ class Appliance {
     if (!tls_config) return fatal("cannot set up TLS", tls_config.error());
     tls_config_ = std::move(*tls_config);
 
-    ServiceContext context{&loop_,   *env_,
-                           *writer_, *tls_config_,
-                           clock_,   [this](const core::Error& error) { on_fatal(error); }};
+    ServiceContext context{&loop_,       *env_,  *writer_, *executor_,
+                           *tls_config_, clock_, [this](const core::Error& e) { on_fatal(e); }};
     auto started = start_services(context, settings_, services_);
     if (!started) {
       std::fprintf(stderr, "postern: %s\n", started.error().c_str());
@@ -125,6 +125,8 @@ class Appliance {
 }  // namespace
 
 int serve(Settings settings) {
+  // A write to a peer that reset its connection must be an error code, not a kill.
+  std::signal(SIGPIPE, SIG_IGN);
   enable_syslog();
   Appliance appliance(std::move(settings));
   return appliance.run();
