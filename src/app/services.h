@@ -11,6 +11,7 @@
 #include "app/service.h"
 #include "app/settings.h"
 #include "core/clock.h"
+#include "core/executor.h"
 #include "store/env.h"
 #include "store/writer.h"
 #include "tls/server_config.h"
@@ -22,6 +23,7 @@ struct ServiceContext {
   uv_loop_t* loop;
   store::Env& env;
   store::Writer& writer;
+  core::Executor& executor;  // the loop's thread pool
   const tls::ServerConfig& tls;
   const core::Clock& clock;
   std::function<void(const core::Error&)> on_fatal;  // the writer latched a fatal error

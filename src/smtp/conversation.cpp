@@ -1,0 +1,115 @@
+// One SMTP connection: feeding the session, pausing for commits and spool
+// backpressure, STARTTLS, timeouts and drops.
+#include "smtp/conversation.h"
+
+#include "core/log.h"
+
+namespace postern::smtp {
+
+Conversation::Conversation(net::Connection& conn, std::shared_ptr<const Limits> limits,
+                           Delivery delivery, const core::Clock& clock,
+                           const tls::ServerConfig* tls, Peer peer,
+                           std::function<void(const core::Error&)> on_fatal)
+    : conn_(&conn),
+      limits_(std::move(limits)),
+      delivery_(std::move(delivery)),
+      tls_(tls),
+      on_fatal_(std::move(on_fatal)),
+      session_id_(peer.session_id),
+      session_(*this, *limits_, clock, std::move(peer)) {
+  delivery_.set_on_writable([this] { pump(); });
+  conn.set_timeout(session_.current_timeout());
+}
+
+void Conversation::pump() {
+  if (conn_ == nullptr || pumping_) return;
+  pumping_ = true;
+  while (session_.wants_input() && delivery_.wants_more()) {
+    std::string_view input = conn_->input();
+    if (input.empty()) break;
+    std::size_t used = session_.feed(input);
+    if (conn_ == nullptr) break;
+    conn_->consume(used);
+    if (used == 0) break;  // an incomplete line: wait for more bytes
+  }
+  pumping_ = false;
+  if (conn_ == nullptr) return;
+  // RFC 2920: nothing pipelined after "." is read or answered before its 250;
+  // and the spool's backpressure stops the socket, bounding memory per session.
+  if (session_.wants_input() && delivery_.wants_more()) {
+    conn_->resume_reading();
+  } else {
+    conn_->pause_reading();
+  }
+  auto timeout = session_.current_timeout();
+  if (timeout.count() > 0) conn_->set_timeout(timeout);
+}
+
+void Conversation::on_input(net::Connection&) { pump(); }
+
+void Conversation::on_tls_ready(net::Connection&) {
+  session_.on_tls_ready();
+  pump();
+}
+
+void Conversation::on_eof(net::Connection& conn) {
+  if (!disconnected_) {
+    disconnected_ = true;
+    session_.on_disconnect();
+  }
+  conn.close_after_flush();
+}
+
+void Conversation::on_timeout(net::Connection&) { session_.on_timeout(); }
+
+void Conversation::on_closed(net::Connection&) {
+  conn_ = nullptr;
+  if (!disconnected_) {
+    disconnected_ = true;
+    session_.on_disconnect();
+  }
+  delete this;
+}
+
+void Conversation::send(std::string_view reply_bytes) {
+  if (conn_ != nullptr) conn_->send(reply_bytes);
+}
+
+RecipientVerdict Conversation::check_recipient(const Envelope& envelope,
+                                               std::string_view recipient) {
+  return delivery_.resolve(envelope, recipient);
+}
+
+void Conversation::message_begin(const Envelope&, std::string_view trace_headers) {
+  delivery_.begin(trace_headers);
+}
+
+void Conversation::message_data(std::string_view chunk) { delivery_.append(chunk); }
+
+void Conversation::message_end() {
+  delivery_.end([this](core::Result<void> outcome) {
+    if (!outcome && outcome.error().code == core::Errc::fatal) on_fatal_(outcome.error());
+    if (!outcome) {
+      POSTERN_LOG_WARN("smtp %s event=delivery-failed reason=%s where=%s", session_id_.c_str(),
+                       core::to_string(outcome.error().code), outcome.error().where);
+    }
+    session_.on_committed(outcome);
+    pump();
+  });
+}
+
+void Conversation::message_abort(AbortReason) {
+  delivery_.abort();
+}
+
+void Conversation::start_tls() {
+  if (conn_ == nullptr || tls_ == nullptr) return;
+  // Discards any plaintext pipelined after STARTTLS (CVE-2011-0411).
+  if (auto started = conn_->start_tls(*tls_); !started) conn_->abort();
+}
+
+void Conversation::close() {
+  if (conn_ != nullptr) conn_->close_after_flush();
+}
+
+}  // namespace postern::smtp

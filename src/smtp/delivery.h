@@ -1,0 +1,61 @@
+// smtp::Delivery: one message on its way from a Session into the store.
+//
+// Resolves recipients against the store (local domains only, aliases, quota),
+// streams the body through a store::Spool (never whole in memory), and hands
+// the finished body to the group-committing store::Writer. The outcome comes
+// back once the batch is durable (fsync'd), so the 250 is sent only then.
+// Typical call sequence (loop thread), per transaction:
+//   resolve(rcpt)*  begin(trace)  append(chunk)*  end(done) | abort()
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/executor.h"
+#include "smtp/host.h"
+#include "store/spool.h"
+#include "store/writer.h"
+
+namespace postern::smtp {
+
+class Delivery {
+ public:
+  // All borrowed; they outlive the Delivery. Loop thread only.
+  Delivery(store::Env& env, store::Writer& writer, core::Executor& executor,
+           const core::Clock& clock);
+
+  // RFC 5321 §4.1.1.3/§4.5.1: "postmaster" (no domain) goes to postmaster@ of
+  // the first local domain. Accepted recipients are remembered, once per mailbox.
+  RecipientVerdict resolve(const Envelope& envelope, std::string_view recipient);
+  // Forgets the recipients: a new transaction starts.
+  void reset();
+
+  void begin(std::string_view trace_headers);
+  void append(std::string_view chunk);
+  // False while the spool has two buffers in flight: stop feeding the session.
+  bool wants_more() const;
+  // Called when wants_more() turns true again.
+  void set_on_writable(std::function<void()> on_writable);
+  // Finishes the spool, delivers to every accepted mailbox in one transaction,
+  // and calls `done` once durable (or failed). Not called if the Delivery dies first.
+  void end(std::function<void(core::Result<void>)> done);
+  void abort();
+
+  const std::vector<std::string>& mailboxes() const { return mailboxes_; }
+
+ private:
+  store::Env& env_;
+  store::Writer& writer_;
+  core::Executor& executor_;
+  const core::Clock& clock_;
+  std::vector<std::string> mailboxes_;  // resolved user addresses, no duplicates
+  std::unique_ptr<store::Spool> spool_;
+  std::function<void()> on_writable_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace postern::smtp

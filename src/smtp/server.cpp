@@ -1,0 +1,54 @@
+// The SMTP listener: admits connections and gives each a Conversation.
+#include "smtp/server.h"
+
+#include <cstdio>
+
+#include "smtp/conversation.h"
+
+namespace postern::smtp {
+
+Server::Server(ServerOptions options, ServerDeps deps)
+    : options_(std::move(options)),
+      deps_(std::move(deps)),
+      limits_(std::make_shared<const Limits>(options_.limits)),
+      started_at_(static_cast<std::uint64_t>(core::unix_seconds(deps_.clock.now()))) {}
+
+Server::~Server() { stop(); }
+
+core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptions options,
+                                                    ServerDeps deps) {
+  // RFC 5321 §3.1: a busy server may answer 421 and close.
+  options.listen.reject_line = "421 4.7.0 Too many connections, try again later\r\n";
+  options.limits.tls_available = deps.tls != nullptr;
+  std::unique_ptr<Server> server(new Server(options, std::move(deps)));
+  auto listener = net::Listener::start(loop, server->options_.listen,
+                                       [raw = server.get()](net::Connection& conn) {
+                                         return raw->accept(conn);
+                                       });
+  if (!listener) return listener.error();
+  server->listener_ = std::move(*listener);
+  return server;
+}
+
+net::ConnectionHandler* Server::accept(net::Connection& conn) {
+  conn.set_limits(options_.buffers);
+  // Session ids stay unique across restarts: start time, then a counter.
+  char id[40];
+  std::snprintf(id, sizeof id, "%llx%llx", static_cast<unsigned long long>(started_at_),
+                static_cast<unsigned long long>(next_session_++));
+  Peer peer{conn.peer_address(), conn.tls_active(), id};
+  return new Conversation(conn, limits_, Delivery(deps_.env, deps_.writer, deps_.executor, deps_.clock),
+                          deps_.clock, deps_.tls, std::move(peer), deps_.on_fatal);
+}
+
+void Server::set_limits(const Limits& limits) {
+  Limits next = limits;
+  next.tls_available = deps_.tls != nullptr;
+  limits_ = std::make_shared<const Limits>(std::move(next));
+}
+
+void Server::stop() {
+  if (listener_) listener_->close();
+}
+
+}  // namespace postern::smtp

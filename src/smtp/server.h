@@ -1,0 +1,66 @@
+// smtp::Server: the SMTP listener and, per connection, the glue between
+// net::Connection, smtp::Session and smtp::Delivery.
+//
+// Loop thread only. Typical call sequence:
+//   auto server = Server::start(loop, options, deps);   // binds; ready for mail
+//   server->set_limits(new_limits);                      // SIGHUP: new sessions only
+//   server->stop();                                      // closes every connection
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+
+#include "core/clock.h"
+#include "core/executor.h"
+#include "net/listener.h"
+#include "smtp/limits.h"
+#include "store/env.h"
+#include "store/writer.h"
+#include "tls/server_config.h"
+
+namespace postern::smtp {
+
+// What the server borrows; everything outlives it.
+struct ServerDeps {
+  store::Env& env;
+  store::Writer& writer;
+  core::Executor& executor;
+  const core::Clock& clock;
+  const tls::ServerConfig* tls;                       // null: no STARTTLS
+  std::function<void(const core::Error&)> on_fatal;  // the store latched a fatal error
+};
+
+struct ServerOptions {
+  net::ListenerOptions listen;
+  net::ConnectionLimits buffers;
+  Limits limits;
+};
+
+class Server {
+ public:
+  static core::Result<std::unique_ptr<Server>> start(uv_loop_t* loop, ServerOptions options,
+                                                     ServerDeps deps);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const { return listener_->bound_port(); }
+  std::size_t connections() const { return listener_->connection_count(); }
+  void set_limits(const Limits& limits);
+  void stop();
+
+ private:
+  Server(ServerOptions options, ServerDeps deps);
+  net::ConnectionHandler* accept(net::Connection& conn);
+
+  ServerOptions options_;
+  ServerDeps deps_;
+  std::shared_ptr<const Limits> limits_;  // sessions keep the Limits they started with
+  std::unique_ptr<net::Listener> listener_;
+  std::uint64_t started_at_;
+  std::uint64_t next_session_ = 1;
+};
+
+}  // namespace postern::smtp
