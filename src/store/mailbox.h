@@ -1,0 +1,110 @@
+// Mailboxes, messages and single-instance bodies: delivery, listing, chunk
+// reads, deletion (POP3 UPDATE) and the retrieved flag.
+//
+// Writers take a WriteTxn& and are meant to run as Writer jobs (or under
+// run_write for the CLI). Readers take any Txn&; the Env& overloads open and
+// end a short read txn inside the call, so nothing outlives the snapshot.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "store/env.h"
+#include "store/records.h"
+#include "store/sha256.h"
+
+namespace postern::store {
+
+// A body waiting to be stored: either in memory (small) or a spool file,
+// which deliver's caller hands over: Writer::deliver unlinks it after the batch.
+struct SpooledBody {
+  std::string path;  // empty when the bytes are in `memory`
+  std::string memory;
+  std::uint64_t size = 0;
+  Digest hash{};  // SHA-256 of the bytes
+  bool in_memory() const { return path.empty(); }
+};
+
+struct Recipient {
+  std::string address;                     // a user, after alias resolution
+  std::optional<Fingerprint> fingerprint;  // a dedup row to record, if any
+};
+
+struct DeliveryRequest {
+  SpooledBody body;
+  std::vector<Recipient> recipients;
+  std::int64_t received_at = 0;  // unix seconds
+  std::uint8_t flags = 0;        // kFlagPartial, ...
+  // Import only: restore this unique id when it was never allocated (it is at
+  // or above the sequence), else allocate a fresh one. 0 = allocate.
+  std::uint64_t unique_id = 0;
+};
+
+// 16 lowercase hex digits: the POP3 UIDL (RFC 1939 §7, 1-70 chars of 0x21-0x7E).
+std::string uidl(std::uint64_t unique_id);
+
+struct Delivered {
+  std::string address;
+  std::uint64_t mailbox_id = 0;
+  std::uint32_t uid = 0;
+  std::uint64_t unique_id = 0;
+};
+struct DeliveryOutcome {
+  std::vector<Delivered> delivered;  // in recipient order
+};
+
+// One message to every recipient, atomically: message rows, mailbox counters,
+// body refcount (+N; chunks written only for a new hash, read from the spool
+// file 64 KiB at a time), dedup rows. Errc::full where="quota" when a
+// recipient's quota would be exceeded; not_found where="user" for a stranger.
+// Does not unlink the spool file.
+Result<DeliveryOutcome> deliver(WriteTxn& txn, const DeliveryRequest& request);
+
+// Large bodies are written ahead of their delivery, kStageChunks at a time,
+// each in its own txn (Writer does this), so no single write txn holds more
+// than ~1 MiB of dirty pages for one body: LMDB keeps a txn's dirty pages in
+// heap memory until commit. Chunks without a body row are "staged": deliver
+// skips them, and drop_staged_chunks removes the ones a crash left behind.
+inline constexpr std::uint32_t kStageChunks = 16;
+// Writes chunks [first, first + count) unless the body is already stored.
+Result<void> stage_chunks(WriteTxn& txn, const SpooledBody& body, std::uint32_t first,
+                          std::uint32_t count);
+// Removes chunks whose body row does not exist; returns how many went.
+// REQUIRES: no delivery is staging (Env::open with recover_at_open).
+Result<std::uint64_t> drop_staged_chunks(WriteTxn& txn);
+
+struct MessageInfo {
+  std::uint32_t uid = 0;
+  Digest body{};
+  std::uint64_t size = 0;
+  std::int64_t received_at = 0;
+  std::uint8_t flags = 0;
+  std::uint64_t unique_id = 0;
+};
+Result<std::vector<MessageInfo>> list_messages(Txn& txn, std::uint64_t mailbox_id);
+Result<std::vector<MessageInfo>> list_messages(const Env& env, std::uint64_t mailbox_id);
+Result<MailboxRecord> find_mailbox(Txn& txn, std::uint64_t mailbox_id);
+Result<BodyRecord> find_body(Txn& txn, const Digest& body);
+
+// Copies chunk n (kChunkBytes each, the last shorter) of a body.
+Result<std::string> read_chunk(Txn& txn, const Digest& body, std::uint32_t n);
+Result<std::string> read_chunk(const Env& env, const Digest& body, std::uint32_t n);
+
+// Deletes every listed message (not_found, where="message", if one is
+// missing) and drops its body reference; the body and chunks go at zero.
+Result<void> delete_messages(WriteTxn& txn, std::uint64_t mailbox_id,
+                             std::span<const std::uint32_t> uids);
+Result<void> mark_retrieved(WriteTxn& txn, std::uint64_t mailbox_id,
+                            std::span<const std::uint32_t> uids);
+// Deletes every message, dedup row and the mailbox record itself.
+Result<void> drop_mailbox(WriteTxn& txn, std::uint64_t mailbox_id);
+
+// The dedup ledger (policy lives in src/dedup/).
+Result<DedupRecord> find_dedup(Txn& txn, std::uint64_t mailbox_id, const Fingerprint& fp);
+// Removes rows first seen before `before`; returns how many went.
+Result<std::uint64_t> expire_dedup(WriteTxn& txn, std::int64_t before);
+
+}  // namespace postern::store

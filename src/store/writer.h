@@ -1,0 +1,103 @@
+// Group commit: every job queued while a batch is in flight forms the next
+// batch, run in ONE write transaction with ONE commit (one fsync).
+//
+// Typical call sequence (loop thread):
+//   Writer writer(env, executor);
+//   writer.deliver(request, [](Result<DeliveryOutcome> r) { ... });   // or submit<T>()
+//   ... executor runs the batch on a pool thread, then each `done` on the loop,
+//   in submission order.
+// Each job runs in a nested txn, so a job that fails (quota, map full) aborts
+// only itself. A batch stops growing at kBatchBytes of bodies, since LMDB
+// holds a txn's dirty pages in memory until the commit. If the outer commit fails with an unknown
+// outcome, or LMDB reports MDB_PANIC, the Writer latches a sticky fatal error (leveldb's
+// bg_error_): that batch's jobs and every later submit get Errc::fatal.
+// Disk or map full at the outer commit is not fatal: LMDB writes the meta page
+// only after the data pages are written and synced, so the batch is known not
+// to have landed; its jobs get Errc::full and the next batch may succeed.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/executor.h"
+#include "store/env.h"
+#include "store/mailbox.h"
+
+namespace postern::store {
+
+class Writer {
+ public:
+  static constexpr std::uint64_t kBatchBytes = 4u << 20;
+
+  // Borrows both; they must outlive the Writer. Loop thread only.
+  Writer(Env& env, core::Executor& executor);
+  // REQUIRES: idle() (no batch in flight: its completion would touch *this).
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // `apply` runs on a pool thread inside a nested txn (it must not touch
+  // loop-thread state); `done` runs on the loop thread. When failed(), `done`
+  // is called with Errc::fatal before submit returns.
+  template <class T>
+  void submit(std::function<Result<T>(WriteTxn&)> apply, std::function<void(Result<T>)> done) {
+    auto slot = std::make_shared<std::optional<Result<T>>>();
+    Job job;
+    job.apply = [apply = std::move(apply), slot](WriteTxn& txn) {
+      slot->emplace(apply(txn));
+      return (*slot)->has_value();
+    };
+    job.done = [done = std::move(done), slot](const Error* batch_error) {
+      if (batch_error != nullptr) {
+        done(Result<T>(*batch_error));
+      } else {
+        done(std::move(**slot));
+      }
+    };
+    enqueue(std::move(job));
+  }
+
+  // store::deliver as a job; the spool file (if any) is unlinked on the pool
+  // thread after the batch, whatever its outcome. A body of more than
+  // kStageChunks chunks is first staged by solo jobs of kStageChunks chunks
+  // each (one txn and commit apiece), so no txn holds the whole body in dirty
+  // pages; the delivery itself stays one atomic job.
+  void deliver(DeliveryRequest request, std::function<void(Result<DeliveryOutcome>)> done);
+
+  bool failed() const { return fatal_.has_value(); }
+  // REQUIRES: failed().
+  const Error& fatal_error() const { return *fatal_; }
+  bool idle() const { return !in_flight_ && queue_.empty(); }
+  std::uint64_t commits() const { return commits_; }  // successful outer commits
+  std::uint64_t batches() const { return batches_; }  // batches run (committed or not)
+  std::size_t queued() const { return queue_.size(); }
+
+ private:
+  struct Job {
+    std::function<bool(WriteTxn&)> apply;    // pool thread; true = keep changes
+    std::function<void(const Error*)> done;  // loop thread
+    std::function<void()> after_batch;       // pool thread, may be empty
+    std::uint64_t weight = 0;                // body bytes it may write
+    bool solo = false;                       // runs in a batch of its own
+  };
+  struct Batch;
+
+  void enqueue(Job job);
+  void start_batch();
+  void finish_batch(Batch& batch);
+  static void run_batch(Env& env, Batch& batch) noexcept;
+
+  Env& env_;
+  core::Executor& executor_;
+  std::deque<Job> queue_;
+  bool in_flight_ = false;
+  std::optional<Error> fatal_;
+  std::uint64_t commits_ = 0;
+  std::uint64_t batches_ = 0;
+};
+
+}  // namespace postern::store

@@ -1,0 +1,128 @@
+// Env: schema creation, reopen, migrations, error translation, spool cleanup.
+#include "store/env.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/catalogue.h"
+#include "store_fixture.h"
+
+using namespace postern::store;
+using namespace postern::store::testing;
+using postern::test::TempDir;
+
+namespace {
+
+int g_v2_runs = 0;  // how often the test's v1 -> v2 step ran
+
+Result<void> test_v2(WriteTxn& txn) {
+  ++g_v2_runs;
+  return set_setting(txn, "migrated", "yes");
+}
+
+}  // namespace
+
+TEST_CASE("a new store is created at schema version 1 and keeps it on reopen") {
+  TempDir dir;
+  {
+    auto env = open_store(options_for(dir.path()));
+    auto txn = env->begin_read();
+    REQUIRE(txn.has_value());
+    CHECK(schema_version(*txn) == 1);
+    CHECK(std::filesystem::exists(options_for(dir.path()).data_dir + "/data.mdb"));
+  }
+  auto env = open_store(options_for(dir.path()));
+  auto txn = env->begin_read();
+  REQUIRE(txn.has_value());
+  CHECK(schema_version(*txn) == 1);
+}
+
+TEST_CASE("the migration hook runs each step once, from the stored version") {
+  TempDir dir;
+  { auto env = open_store(options_for(dir.path())); }
+  g_v2_runs = 0;
+  const MigrationStep steps[] = {schema_steps()[0], &test_v2};
+  for (int round = 0; round < 2; ++round) {
+    auto env = Env::open(options_for(dir.path()), steps);
+    REQUIRE(env.has_value());
+    auto txn = (*env)->begin_read();
+    REQUIRE(txn.has_value());
+    CHECK(schema_version(*txn) == 2);
+    auto v = get_setting(*txn, "migrated");
+    REQUIRE(v.has_value());
+    CHECK(*v == "yes");
+  }
+  CHECK(g_v2_runs == 1);
+}
+
+TEST_CASE("a store newer than this build is refused") {
+  TempDir dir;
+  const MigrationStep steps[] = {schema_steps()[0], &test_v2};
+  { REQUIRE(Env::open(options_for(dir.path()), steps).has_value()); }
+  auto env = Env::open(options_for(dir.path()));
+  REQUIRE_FALSE(env.has_value());
+  CHECK(env.error().code == Errc::corrupt);
+  CHECK(std::string(env.error().where) == "schema-newer");
+}
+
+TEST_CASE("a failing migration step leaves the store at its old version") {
+  TempDir dir;
+  { auto env = open_store(options_for(dir.path())); }
+  auto failing = [](WriteTxn& txn) -> Result<void> {
+    (void)set_setting(txn, "half", "done");
+    return postern::core::make_error(Errc::io, "test-step");
+  };
+  const MigrationStep steps[] = {schema_steps()[0], +failing};
+  auto bad = Env::open(options_for(dir.path()), steps);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(std::string(bad.error().where) == "test-step");
+  auto env = open_store(options_for(dir.path()));
+  auto txn = env->begin_read();
+  REQUIRE(txn.has_value());
+  CHECK(schema_version(*txn) == 1);
+  CHECK_FALSE(get_setting(*txn, "half").has_value());
+}
+
+TEST_CASE("opening without recovery leaves the spool folder alone") {
+  TempDir dir;
+  Options o = options_for(dir.path());
+  o.recover_at_open = false;  // the CLI beside a running server
+  { auto env = open_store(o); }
+  { std::ofstream(o.data_dir + "/spool/body-in-use") << "being received"; }
+  auto env = open_store(o);
+  CHECK(std::filesystem::exists(o.data_dir + "/spool/body-in-use"));
+}
+
+TEST_CASE("opening with recovery empties the spool folder") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  { auto env = open_store(o); }
+  { std::ofstream(o.data_dir + "/spool/body-left-over") << "half a message"; }
+  auto env = open_store(o);
+  CHECK(std::filesystem::is_directory(o.data_dir + "/spool"));
+  CHECK(std::filesystem::is_empty(o.data_dir + "/spool"));
+}
+
+TEST_CASE("LMDB and errno codes map to store error kinds") {
+  CHECK(mdb_error(MDB_MAP_FULL, "x").code == Errc::full);
+  CHECK(mdb_error(ENOSPC, "x").code == Errc::full);
+  CHECK(mdb_error(MDB_PANIC, "x").code == Errc::fatal);
+  CHECK(mdb_error(MDB_NOTFOUND, "x").code == Errc::not_found);
+  CHECK(mdb_error(MDB_KEYEXIST, "x").code == Errc::exists);
+  CHECK(mdb_error(MDB_CORRUPTED, "x").code == Errc::corrupt);
+  CHECK(mdb_error(EIO, "x").code == Errc::io);
+  CHECK(mdb_error(EIO, "x").sys == EIO);
+}
+
+TEST_CASE("settings are stored under their prefix and read back") {
+  TempDir dir;
+  auto env = open_store(options_for(dir.path()));
+  REQUIRE(run_write(*env, [](WriteTxn& txn) { return set_setting(txn, "smtp.banner", "hi"); }));
+  auto txn = env->begin_read();
+  REQUIRE(txn.has_value());
+  CHECK(get_setting(*txn, "smtp.banner").value_or("") == "hi");
+  CHECK(txn->get(Db::meta, "setting:smtp.banner").has_value());
+  CHECK(get_setting(*txn, "absent").error().code == Errc::not_found);
+}

@@ -1,0 +1,111 @@
+// Maildir export/import: a byte-exact round trip and foreign files.
+#include "store/maildir.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/check.h"
+#include "store_fixture.h"
+
+using namespace postern::store;
+using namespace postern::store::testing;
+using postern::test::TempDir;
+namespace fs = std::filesystem;
+
+TEST_CASE("export then import into a fresh store is byte-exact with ids and flags kept") {
+  TempDir dir;
+  auto src = open_store(options_for(dir.path() + "/a"));
+  add_users(*src, {"bob@x.org", "ann@y.org"});
+  struct Sent {
+    std::string to;
+    std::string bytes;
+    std::int64_t at;
+  };
+  const std::vector<Sent> sent = {
+      {"bob@x.org", "", 1000},
+      {"bob@x.org", pattern_bytes(kChunkBytes, 2), 1001},
+      {"ann@y.org", pattern_bytes(kChunkBytes + 1, 3), 1002},
+      {"bob@x.org", "From: a\r\n\r\nshared\r\n", 1003},
+      {"ann@y.org", "From: a\r\n\r\nshared\r\n", 1003},
+      {"bob@x.org", pattern_bytes(300'000, 4), 1004},
+  };
+  for (const auto& s : sent) {
+    REQUIRE(deliver_now(*src, request_to(memory_body(s.bytes), {s.to.c_str()}, s.at)));
+  }
+  const std::uint64_t bob = mailbox_of(*src, "bob@x.org");
+  const std::uint32_t first = 1;
+  REQUIRE(run_write(*src, [&](WriteTxn& t) {
+    return mark_retrieved(t, bob, std::span<const std::uint32_t>(&first, 1));
+  }));
+
+  const std::string out = dir.path() + "/maildir";
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ticks;
+  auto exported = export_maildir(*src, out, [&](auto d, auto t) { ticks.emplace_back(d, t); });
+  REQUIRE(exported.has_value());
+  CHECK(exported->messages == sent.size());
+  CHECK(exported->mailboxes == 2);
+  CHECK(ticks.size() == sent.size());
+  CHECK(ticks.back() == std::make_pair<std::uint64_t, std::uint64_t>(6, 6));
+  CHECK(fs::is_directory(out + "/bob@x.org/new"));
+  CHECK(fs::is_empty(out + "/bob@x.org/tmp"));
+
+  auto dst = open_store(options_for(dir.path() + "/b"));
+  auto imported = import_maildir(*dst, out);
+  REQUIRE(imported.has_value());
+  CHECK(imported->messages == sent.size());
+  CHECK(check_consistency(*dst, true).has_value());
+
+  for (const char* who : {"bob@x.org", "ann@y.org"}) {
+    CAPTURE(who);
+    auto a = list_messages(*src, mailbox_of(*src, who));
+    auto b = list_messages(*dst, mailbox_of(*dst, who));
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    REQUIRE(a->size() == b->size());
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const MessageInfo& x = (*a)[i];
+      const MessageInfo& y = (*b)[i];
+      CHECK(y.unique_id == x.unique_id);
+      CHECK(y.received_at == x.received_at);
+      CHECK(y.flags == x.flags);
+      CHECK(y.size == x.size);
+      CHECK(read_body(*dst, y.body, y.size) == read_body(*src, x.body, x.size));
+    }
+  }
+  auto txn = dst->begin_read();
+  auto shared = find_body(*txn, sha256("From: a\r\n\r\nshared\r\n"));
+  REQUIRE(shared.has_value());
+  CHECK(shared->refcount == 2);  // single instance survives the round trip
+  auto user = find_user(*txn, "bob@x.org");
+  REQUIRE(user.has_value());
+  CHECK(user->record.password_hash == "!");
+}
+
+TEST_CASE("foreign Maildir files are imported with new unique ids") {
+  TempDir dir;
+  const std::string root = dir.path() + "/maildir";
+  fs::create_directories(root + "/carol@z.org/cur");
+  fs::create_directories(root + "/carol@z.org/new");
+  fs::create_directories(root + "/not-an-address/new");
+  std::ofstream(root + "/carol@z.org/new/1700000000.M1P2.host") << "Subject: one\r\n\r\nx\r\n";
+  std::ofstream(root + "/carol@z.org/cur/1700000001.M3P4.host:2,RS") << "Subject: two\r\n";
+  std::ofstream(root + "/not-an-address/new/1.M1.host") << "skipped";
+  auto env = open_store(options_for(dir.path()));
+  std::uint64_t last_total = 0;
+  auto r = import_maildir(*env, root, [&](auto, auto total) { last_total = total; });
+  REQUIRE(r.has_value());
+  CHECK(r->messages == 2);
+  CHECK(last_total == 2);
+  auto list = list_messages(*env, mailbox_of(*env, "carol@z.org"));
+  REQUIRE(list->size() == 2);
+  int seen_flags = 0;
+  for (const auto& m : *list) {
+    CHECK(m.unique_id != 0);
+    if (m.flags & kFlagRetrieved) ++seen_flags;
+  }
+  CHECK(seen_flags == 1);
+  CHECK((*list)[0].unique_id != (*list)[1].unique_id);
+  CHECK(check_consistency(*env, true).has_value());
+}

@@ -1,0 +1,123 @@
+// Spool: buffering, backpressure, hashing, small bodies in memory, cleanup.
+#include "store/spool.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "store_fixture.h"
+
+using namespace postern::store;
+using namespace postern::store::testing;
+using postern::core::HeldExecutor;
+using postern::core::InlineExecutor;
+using postern::test::TempDir;
+
+namespace {
+
+std::size_t spool_files(const Options& o) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(o.data_dir + "/spool")) {
+    (void)e;
+    ++n;
+  }
+  return n;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("a small body stays in memory and no file is made") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  InlineExecutor ex;
+  Spool spool(o, ex);
+  spool.append("Subject: hi\r\n\r\n");
+  spool.append("body\r\n");
+  std::optional<Result<SpooledBody>> got;
+  spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+  REQUIRE(got.has_value());
+  REQUIRE(got->has_value());
+  CHECK((*got)->in_memory());
+  CHECK((*got)->memory == "Subject: hi\r\n\r\nbody\r\n");
+  CHECK((*got)->size == 21);
+  CHECK((*got)->hash == sha256("Subject: hi\r\n\r\nbody\r\n"));
+  CHECK(spool_files(o) == 0);
+}
+
+TEST_CASE("a large body is written to one spool file with its SHA-256") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  InlineExecutor ex;
+  const std::string bytes = pattern_bytes(5 * Spool::kBufferBytes + 123);
+  Spool spool(o, ex);
+  for (std::size_t at = 0; at < bytes.size(); at += 1000) {
+    spool.append(std::string_view(bytes).substr(at, 1000));
+  }
+  std::optional<Result<SpooledBody>> got;
+  spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+  REQUIRE(got.has_value());
+  REQUIRE(got->has_value());
+  CHECK_FALSE((*got)->in_memory());
+  CHECK((*got)->size == bytes.size());
+  CHECK((*got)->hash == sha256(bytes));
+  CHECK(slurp((*got)->path) == bytes);
+  CHECK(spool_files(o) == 1);
+}
+
+TEST_CASE("wants_more turns false with two buffers outstanding and back true after a write") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  HeldExecutor ex;
+  Spool spool(o, ex);
+  int writable_calls = 0;
+  spool.set_on_writable([&] { ++writable_calls; });
+  const std::string buf(Spool::kBufferBytes, 'x');
+  spool.append(buf);  // first buffer: submitted
+  CHECK(ex.pending() == 1);
+  CHECK(spool.wants_more());
+  spool.append(buf);         // second buffer: queued behind the first
+  CHECK(ex.pending() == 1);  // one write at a time, in order
+  CHECK_FALSE(spool.wants_more());
+  REQUIRE(ex.run_one());  // first write done: second submitted
+  CHECK(spool.wants_more());
+  CHECK(writable_calls == 1);
+  CHECK(ex.pending() == 1);
+  ex.run_all();
+  CHECK(writable_calls == 1);
+  std::optional<Result<SpooledBody>> got;
+  spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+  CHECK_FALSE(got.has_value());  // completion comes through the executor
+  ex.run_all();
+  REQUIRE(got.has_value());
+  REQUIRE(got->has_value());
+  CHECK((*got)->size == 2 * Spool::kBufferBytes);
+  CHECK((*got)->hash == sha256(buf + buf));
+}
+
+TEST_CASE("a spool destroyed before finishing removes its file") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  HeldExecutor ex;
+  {
+    Spool spool(o, ex);
+    spool.append(pattern_bytes(3 * Spool::kBufferBytes));
+    ex.run_one();  // the file exists now, a second write is in flight
+    CHECK(spool_files(o) == 1);
+    spool.append("more");
+  }
+  ex.run_all();
+  CHECK(spool_files(o) == 0);
+}

@@ -1,0 +1,243 @@
+// Writer: group commit, job isolation, completion order, full maps.
+#include "store/writer.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/check.h"
+#include "store/spool.h"
+#include "store_fixture.h"
+
+using namespace postern::store;
+using namespace postern::store::testing;
+using postern::core::HeldExecutor;
+using postern::core::InlineExecutor;
+using postern::test::TempDir;
+
+TEST_CASE("deliveries queued while a batch is in flight form one batch and one commit") {
+  TempDir dir;
+  auto env = open_store(options_for(dir.path()));
+  add_users(*env, {"a@x.org"});
+  HeldExecutor ex;
+  Writer writer(*env, ex);
+  std::vector<int> order;
+  writer.deliver(request_to(memory_body("first"), {"a@x.org"}), [&](Result<DeliveryOutcome> r) {
+    CHECK(r.has_value());
+    order.push_back(0);
+  });
+  CHECK(ex.pending() == 1);  // batch 1 in flight
+  for (int i = 1; i <= 10; ++i) {
+    writer.deliver(request_to(memory_body("m" + std::to_string(i)), {"a@x.org"}),
+                   [&, i](Result<DeliveryOutcome> r) {
+                     CHECK(r.has_value());
+                     order.push_back(i);
+                   });
+  }
+  CHECK(ex.pending() == 1);
+  CHECK(writer.queued() == 10);
+  REQUIRE(ex.run_one());  // batch 1 commits; batch 2 (all ten) starts
+  CHECK(writer.commits() == 1);
+  CHECK(ex.pending() == 1);
+  CHECK(writer.queued() == 0);
+  REQUIRE(ex.run_one());
+  CHECK(writer.commits() == 2);
+  CHECK(writer.batches() == 2);
+  CHECK(writer.idle());
+  CHECK(order == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  CHECK(list_messages(*env, mailbox_of(*env, "a@x.org"))->size() == 11);
+  CHECK(check_consistency(*env).has_value());
+}
+
+TEST_CASE("a failing job in a batch does not abort the others") {
+  TempDir dir;
+  auto env = open_store(options_for(dir.path()));
+  add_users(*env, {"a@x.org"});
+  add_users(*env, {"tiny@x.org"}, 10);
+  HeldExecutor ex;
+  Writer writer(*env, ex);
+  std::vector<std::string> results;
+  auto record = [&](Result<DeliveryOutcome> r) {
+    results.push_back(r ? "ok" : postern::core::to_string(r.error().code));
+  };
+  writer.submit<int>(
+      [](WriteTxn& t) -> Result<int> {
+        if (auto r = set_setting(t, "warmup", "1"); !r) return r.error();
+        return 1;
+      },
+      [&](Result<int> r) { results.push_back(r ? "int" : "int-failed"); });
+  writer.deliver(request_to(memory_body("to a"), {"a@x.org"}), record);
+  writer.deliver(request_to(memory_body("far too large for tiny"), {"tiny@x.org", "a@x.org"}),
+                 record);
+  writer.submit<int>(
+      [](WriteTxn& t) -> Result<int> {
+        (void)set_setting(t, "half-written", "1");  // undone with its nested txn
+        return postern::core::make_error(Errc::invalid, "test-job");
+      },
+      [&](Result<int> r) { results.push_back(r ? "int" : r.error().where); });
+  writer.deliver(request_to(memory_body("to a again"), {"a@x.org"}), record);
+  ex.run_all();
+  CHECK(results == std::vector<std::string>{"int", "ok", "full", "test-job", "ok"});
+  CHECK(writer.commits() == 2);
+  auto txn = env->begin_read();
+  CHECK(get_setting(*txn, "warmup").has_value());
+  CHECK(get_setting(*txn, "half-written").error().code == Errc::not_found);
+  CHECK(list_messages(*txn, mailbox_of(*env, "a@x.org"))->size() == 2);
+  CHECK(list_messages(*txn, mailbox_of(*env, "tiny@x.org"))->empty());
+  CHECK(check_consistency(*env).has_value());
+}
+
+TEST_CASE("a spooled delivery through the writer removes the spool file after commit") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  add_users(*env, {"a@x.org", "b@x.org"});
+  InlineExecutor ex;
+  const std::string bytes = pattern_bytes(3 * kChunkBytes + 17);
+  Spool spool(o, ex);
+  spool.append(bytes);
+  std::optional<Result<DeliveryOutcome>> outcome;
+  Writer writer(*env, ex);
+  spool.finish([&](Result<SpooledBody> body) {
+    REQUIRE(body.has_value());
+    CHECK(std::filesystem::exists(body->path));
+    writer.deliver(request_to(*body, {"a@x.org", "b@x.org"}),
+                   [&](Result<DeliveryOutcome> r) { outcome = std::move(r); });
+  });
+  REQUIRE(outcome.has_value());
+  REQUIRE(outcome->has_value());
+  CHECK(std::filesystem::is_empty(o.data_dir + "/spool"));
+  auto list = list_messages(*env, (*outcome)->delivered[1].mailbox_id);
+  REQUIRE(list->size() == 1);
+  CHECK(read_body(*env, (*list)[0].body, (*list)[0].size) == bytes);
+  CHECK(check_consistency(*env, true).has_value());
+}
+
+TEST_CASE("a full map fails deliveries with full and the store stays usable") {
+  TempDir dir;
+  const Options o = options_for(dir.path(), 1u << 20);  // 1 MiB map
+  auto env = open_store(o);
+  add_users(*env, {"a@x.org"});
+  InlineExecutor ex;
+  Writer writer(*env, ex);
+  int delivered = 0;
+  std::optional<postern::core::Error> failure;
+  for (std::uint32_t i = 0; i < 64 && !failure; ++i) {
+    writer.deliver(request_to(memory_body(pattern_bytes(100'000, i + 1)), {"a@x.org"}),
+                   [&](Result<DeliveryOutcome> r) {
+                     if (r) {
+                       ++delivered;
+                     } else {
+                       failure = r.error();
+                     }
+                   });
+  }
+  REQUIRE(failure.has_value());
+  CHECK(failure->code == Errc::full);
+  CHECK_FALSE(writer.failed());
+  CHECK(delivered > 0);
+  const std::uint64_t box = mailbox_of(*env, "a@x.org");
+  auto list = list_messages(*env, box);
+  REQUIRE(list.has_value());
+  CHECK(list->size() == static_cast<std::size_t>(delivered));
+  CHECK(read_body(*env, list->front().body, list->front().size) == pattern_bytes(100'000, 1));
+  CHECK(check_consistency(*env, true).has_value());
+
+  // Free space, then deliver again.
+  std::vector<std::uint32_t> uids;
+  for (const auto& m : *list) uids.push_back(m.uid);
+  std::optional<Result<void>> deleted;
+  writer.submit<void>([&](WriteTxn& t) { return delete_messages(t, box, uids); },
+                      [&](Result<void> r) { deleted = r; });
+  REQUIRE(deleted.has_value());
+  CHECK(deleted->has_value());
+  // LMDB reuses pages freed by txn T only once no snapshot older than T can
+  // be read, i.e. from txn T + 2 on: one more commit (any write) releases them.
+  std::optional<Result<void>> tick;
+  writer.submit<void>([](WriteTxn& t) { return set_setting(t, "tick", "1"); },
+                      [&](Result<void> r) { tick = r; });
+  REQUIRE(tick.has_value());
+  CHECK(tick->has_value());
+  std::optional<Result<DeliveryOutcome>> again;
+  writer.deliver(request_to(memory_body(pattern_bytes(100'000, 999)), {"a@x.org"}),
+                 [&](Result<DeliveryOutcome> r) { again = std::move(r); });
+  REQUIRE(again.has_value());
+  CHECK(again->has_value());
+  CHECK(check_consistency(*env, true).has_value());
+}
+
+TEST_CASE("completions may submit more work, which forms the next batch") {
+  TempDir dir;
+  auto env = open_store(options_for(dir.path()));
+  add_users(*env, {"a@x.org"});
+  HeldExecutor ex;
+  Writer writer(*env, ex);
+  int done = 0;
+  writer.deliver(request_to(memory_body("1"), {"a@x.org"}), [&](Result<DeliveryOutcome> r) {
+    CHECK(r.has_value());
+    ++done;
+    writer.deliver(request_to(memory_body("2"), {"a@x.org"}), [&](Result<DeliveryOutcome> r2) {
+      CHECK(r2.has_value());
+      ++done;
+    });
+  });
+  ex.run_all();
+  CHECK(done == 2);
+  CHECK(writer.commits() == 2);
+  CHECK(writer.idle());
+}
+
+TEST_CASE("a large body is staged in solo batches before its one delivery job") {
+  TempDir dir;
+  auto env = open_store(options_for(dir.path(), 256ull << 20));
+  add_users(*env, {"a@x.org", "b@x.org"});
+  HeldExecutor ex;
+  Writer writer(*env, ex);
+  const std::string bytes = pattern_bytes(2 * kStageChunks * kChunkBytes + 5);  // 33 chunks
+  std::optional<Result<DeliveryOutcome>> big, small;
+  writer.deliver(request_to(memory_body(bytes), {"a@x.org", "b@x.org"}),
+                 [&](Result<DeliveryOutcome> r) { big = std::move(r); });
+  writer.deliver(request_to(memory_body("small"), {"a@x.org"}),
+                 [&](Result<DeliveryOutcome> r) { small = std::move(r); });
+  REQUIRE(ex.run_one());  // stage chunks 0-15
+  {
+    auto txn = env->begin_read();
+    CHECK(entry_count(*txn, Db::chunks).value_or(0) == kStageChunks);
+    CHECK(entry_count(*txn, Db::bodies).value_or(9) == 0);  // not delivered yet
+  }
+  ex.run_all();
+  CHECK(writer.commits() == 4);  // three staging batches, then both deliveries together
+  REQUIRE(big.has_value());
+  REQUIRE(big->has_value());
+  REQUIRE(small.has_value());
+  CHECK(small->has_value());
+  auto list = list_messages(*env, (*big)->delivered[0].mailbox_id);
+  REQUIRE(list->size() == 2);
+  CHECK(read_body(*env, (*list)[0].body, (*list)[0].size) == bytes);
+  CHECK(check_consistency(*env, true).has_value());
+}
+
+TEST_CASE("chunks staged by a delivery that never committed are dropped at recovery") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  {
+    auto env = open_store(o);
+    SpooledBody body = memory_body(pattern_bytes(3 * kStageChunks * kChunkBytes));
+    REQUIRE(run_write(*env, [&](WriteTxn& t) { return stage_chunks(t, body, 0, kStageChunks); }));
+    auto r = check_consistency(*env);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(std::string(r.error().where) == "chunk-orphan");
+  }
+  Options cli = o;
+  cli.recover_at_open = false;
+  {
+    auto env = open_store(cli);  // the CLI must not touch a delivery in progress
+    auto txn = env->begin_read();
+    CHECK(entry_count(*txn, Db::chunks).value_or(0) == kStageChunks);
+  }
+  auto env = open_store(o);
+  auto txn = env->begin_read();
+  CHECK(entry_count(*txn, Db::chunks).value_or(1) == 0);
+  CHECK(check_consistency(*env).has_value());
+}
