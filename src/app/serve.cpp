@@ -3,12 +3,18 @@
 
 #include <uv.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
 #include "app/config.h"
+#include "app/privileges.h"
 #include "app/service.h"
 #include "app/services.h"
 #include "app/signals.h"
@@ -38,6 +44,17 @@ class Appliance {
   }
 
   int run() {
+    // Work inside the data folder with relative paths: after the privilege drop
+    // its parents (e.g. /root) need not be searchable by run_as_user.
+    const std::string data_dir = settings_.data_dir;
+    std::error_code made;
+    std::filesystem::create_directories(data_dir, made);
+    if (::chdir(data_dir.c_str()) != 0) {
+      std::fprintf(stderr, "postern: cannot enter the data folder %s: %s\n", data_dir.c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+    settings_.data_dir = ".";
     auto env = open_store(settings_);
     if (!env) {
       std::fprintf(stderr, "postern: %s\n", env.error().c_str());
@@ -57,16 +74,22 @@ class Appliance {
     if (!tls_config) return fatal("cannot set up TLS", tls_config.error());
     tls_config_ = std::move(*tls_config);
 
-    ServiceContext context{&loop_,       *env_,  *writer_, *executor_,
-                           *tls_config_, clock_, [this](const core::Error& e) { on_fatal(e); }};
+    ServiceContext context{
+        &loop_, *env_, *writer_, *executor_, *tls_config_, clock_, [this](const core::Error& e) {
+          on_fatal(e);
+        }};
     auto started = start_services(context, settings_, services_);
     if (!started) {
       std::fprintf(stderr, "postern: %s\n", started.error().c_str());
       return 1;
     }
+    if (auto dropped = drop_privileges(settings_.run_as_user); !dropped) {
+      std::fprintf(stderr, "postern: %s\n", dropped.error().c_str());
+      return 1;
+    }
     signals_ = std::make_unique<Signals>(&loop_, [this](int signum) { on_signal(signum); });
 
-    std::string ready = "postern ready board=" + settings_.board + " data=" + settings_.data_dir;
+    std::string ready = "postern ready board=" + settings_.board + " data=" + data_dir;
     for (const auto& service : services_) ready += service->ready_fields();
     // One "ready" line on stdout: tests and supervisors read the bound ports from it.
     std::printf("%s\n", ready.c_str());

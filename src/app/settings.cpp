@@ -107,6 +107,7 @@ const std::vector<Key>& keys() {
          return {};
        }},
       {"bind_address", false, text(&Settings::bind_address)},
+      {"run_as_user", false, text(&Settings::run_as_user)},
       {"smtp_port", true, number(&Settings::smtp_port, 0, 65535, "smtp_port")},
       {"pop3_port", true, number(&Settings::pop3_port, 0, 65535, "pop3_port")},
       {"pop3s_port", true, number(&Settings::pop3s_port, 0, 65535, "pop3s_port")},
@@ -213,6 +214,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"data_dir", s.data_dir},
       {"hostname", s.hostname},
       {"bind_address", s.bind_address},
+      {"run_as_user", s.run_as_user},
       {"smtp_port", std::to_string(s.smtp_port)},
       {"pop3_port", std::to_string(s.pop3_port)},
       {"pop3s_port", std::to_string(s.pop3s_port)},

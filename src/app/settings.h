@@ -38,7 +38,9 @@ struct Settings {
   unsigned pbkdf2_iterations = 100'000;
   std::chrono::seconds smtp_timeout{300};       // RFC 5321 §4.5.3.2.7 server timeout
   std::chrono::seconds pop3_idle_timeout{600};  // RFC 1939 §3: at least 10 minutes
-  bool allow_plaintext_login = false;           // POP3 USER/PASS without TLS off loopback
+  // After binding ports as root, postern runs as this user (empty: stays root, with a warning).
+  std::string run_as_user = "nobody";
+  bool allow_plaintext_login = false;  // POP3 USER/PASS without TLS off loopback
   // Dedup (see src/dedup): 5 days, RFC 5321 §4.5.4.1 give-up time is "at least 4-5 days".
   bool allow_duplicates = false;
   DedupRule dedup_rule = DedupRule::content_or_message_id;

@@ -19,7 +19,9 @@ class SmtpService final : public Service {
  public:
   explicit SmtpService(std::unique_ptr<smtp::Server> server) : server_(std::move(server)) {}
   std::string ready_fields() const override { return " smtp=" + std::to_string(server_->port()); }
-  void reconfigure(const Settings& settings) override { server_->set_limits(smtp_limits(settings)); }
+  void reconfigure(const Settings& settings) override {
+    server_->set_limits(smtp_limits(settings));
+  }
   void stop() override { server_->stop(); }
 
  private:

@@ -45,7 +45,9 @@ void Conversation::pump() {
   if (timeout.count() > 0) conn_->set_timeout(timeout);
 }
 
-void Conversation::on_input(net::Connection&) { pump(); }
+void Conversation::on_input(net::Connection&) {
+  pump();
+}
 
 void Conversation::on_tls_ready(net::Connection&) {
   session_.on_tls_ready();
@@ -60,7 +62,9 @@ void Conversation::on_eof(net::Connection& conn) {
   conn.close_after_flush();
 }
 
-void Conversation::on_timeout(net::Connection&) { session_.on_timeout(); }
+void Conversation::on_timeout(net::Connection&) {
+  session_.on_timeout();
+}
 
 void Conversation::on_closed(net::Connection&) {
   conn_ = nullptr;
@@ -84,7 +88,9 @@ void Conversation::message_begin(const Envelope&, std::string_view trace_headers
   delivery_.begin(trace_headers);
 }
 
-void Conversation::message_data(std::string_view chunk) { delivery_.append(chunk); }
+void Conversation::message_data(std::string_view chunk) {
+  delivery_.append(chunk);
+}
 
 void Conversation::message_end() {
   delivery_.end([this](core::Result<void> outcome) {

@@ -67,7 +67,9 @@ void Delivery::append(std::string_view chunk) {
   if (spool_) spool_->append(chunk);
 }
 
-bool Delivery::wants_more() const { return !spool_ || spool_->wants_more(); }
+bool Delivery::wants_more() const {
+  return !spool_ || spool_->wants_more();
+}
 
 void Delivery::set_on_writable(std::function<void()> on_writable) {
   on_writable_ = std::move(on_writable);
@@ -101,6 +103,8 @@ void Delivery::end(std::function<void(core::Result<void>)> done) {
   });
 }
 
-void Delivery::abort() { spool_.reset(); }
+void Delivery::abort() {
+  spool_.reset();
+}
 
 }  // namespace postern::smtp

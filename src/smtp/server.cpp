@@ -13,7 +13,9 @@ Server::Server(ServerOptions options, ServerDeps deps)
       limits_(std::make_shared<const Limits>(options_.limits)),
       started_at_(static_cast<std::uint64_t>(core::unix_seconds(deps_.clock.now()))) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptions options,
                                                     ServerDeps deps) {
@@ -21,10 +23,9 @@ core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptio
   options.listen.reject_line = "421 4.7.0 Too many connections, try again later\r\n";
   options.limits.tls_available = deps.tls != nullptr;
   std::unique_ptr<Server> server(new Server(options, std::move(deps)));
-  auto listener = net::Listener::start(loop, server->options_.listen,
-                                       [raw = server.get()](net::Connection& conn) {
-                                         return raw->accept(conn);
-                                       });
+  auto listener = net::Listener::start(
+      loop, server->options_.listen,
+      [raw = server.get()](net::Connection& conn) { return raw->accept(conn); });
   if (!listener) return listener.error();
   server->listener_ = std::move(*listener);
   return server;
@@ -37,7 +38,8 @@ net::ConnectionHandler* Server::accept(net::Connection& conn) {
   std::snprintf(id, sizeof id, "%llx%llx", static_cast<unsigned long long>(started_at_),
                 static_cast<unsigned long long>(next_session_++));
   Peer peer{conn.peer_address(), conn.tls_active(), id};
-  return new Conversation(conn, limits_, Delivery(deps_.env, deps_.writer, deps_.executor, deps_.clock),
+  return new Conversation(conn, limits_,
+                          Delivery(deps_.env, deps_.writer, deps_.executor, deps_.clock),
                           deps_.clock, deps_.tls, std::move(peer), deps_.on_fatal);
 }
 

@@ -28,7 +28,7 @@ struct ServerDeps {
   store::Writer& writer;
   core::Executor& executor;
   const core::Clock& clock;
-  const tls::ServerConfig* tls;                       // null: no STARTTLS
+  const tls::ServerConfig* tls;                      // null: no STARTTLS
   std::function<void(const core::Error&)> on_fatal;  // the store latched a fatal error
 };
 
