@@ -79,8 +79,29 @@ int domain_command(store::Env& env, const CommandLine& cl) {
     for (const auto& d : *domains) std::printf("%s\n", d.name.c_str());
     return 0;
   }
+  if (action == "rule") {
+    // Which duplicate fingerprints are checked for this domain's mailboxes (src/dedup).
+    std::string rule = arg(cl, 2);
+    store::DedupRule value;
+    if (rule == "content") {
+      value = store::DedupRule::content;
+    } else if (rule == "content-or-message-id") {
+      value = store::DedupRule::content_or_message_id;
+    } else if (rule == "off") {
+      value = store::DedupRule::off;
+    } else {
+      return usage_error("use `postern domain rule NAME content|content-or-message-id|off`");
+    }
+    auto set = store::run_write(
+        env, [&](store::WriteTxn& txn) { return store::set_domain_dedup(txn, name, value); });
+    if (!set) return fail(explain(set.error()));
+    std::printf("domain %s: dedup rule %s\n", name.c_str(), rule.c_str());
+    return 0;
+  }
   if ((action != "add" && action != "del") || name.empty())
-    return usage_error("use `postern domain add NAME`, `domain del NAME` or `domain list`");
+    return usage_error(
+        "use `postern domain add NAME`, `domain del NAME`, `domain rule NAME RULE` or `domain "
+        "list`");
   auto done = store::run_write(env, [&](store::WriteTxn& txn) -> core::Result<void> {
     if (action == "add") {
       auto added = store::add_domain(txn, name);

@@ -56,8 +56,11 @@ core::Result<void, std::string> apply_saved_settings(store::Env& env, Settings& 
   return {};
 }
 
-core::Result<std::unique_ptr<store::Env>, std::string> open_store(Settings& settings) {
-  auto env = store::Env::open(store_options(settings));
+core::Result<std::unique_ptr<store::Env>, std::string> open_store(Settings& settings,
+                                                                  bool recover) {
+  store::Options options = store_options(settings);
+  options.recover_at_open = recover;
+  auto env = store::Env::open(options);
   if (!env) {
     return "cannot open the store in " + settings.data_dir + ": " + explain(env.error());
   }

@@ -19,7 +19,10 @@ core::Result<Settings, std::string> settings_from_command_line(const CommandLine
 store::Options store_options(const Settings& settings);
 
 // Opens the store in settings.data_dir and applies its saved runtime settings.
-core::Result<std::unique_ptr<store::Env>, std::string> open_store(Settings& settings);
+// `recover`: the server (only) clears the spool and chunks of deliveries that
+// never committed; a CLI command beside a running server must not.
+core::Result<std::unique_ptr<store::Env>, std::string> open_store(Settings& settings,
+                                                                  bool recover = false);
 
 // Re-reads the saved settings into `settings` (SIGHUP, page changes).
 core::Result<void, std::string> apply_saved_settings(store::Env& env, Settings& settings);

@@ -55,7 +55,7 @@ class Appliance {
       return 1;
     }
     settings_.data_dir = ".";
-    auto env = open_store(settings_);
+    auto env = open_store(settings_, /*recover=*/true);
     if (!env) {
       std::fprintf(stderr, "postern: %s\n", env.error().c_str());
       return 1;

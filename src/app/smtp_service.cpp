@@ -15,17 +15,29 @@ smtp::Limits smtp_limits(const Settings& s) {
   return limits;
 }
 
+dedup::Settings dedup_settings(const Settings& s) {
+  dedup::Settings d;
+  d.allow_duplicates = s.allow_duplicates;
+  d.window = s.dedup_window;
+  d.partial = s.partial_policy == PartialPolicy::keep_as_alert ? dedup::PartialPolicy::keep_as_alert
+                                                               : dedup::PartialPolicy::discard;
+  return d;
+}
+
 class SmtpService final : public Service {
  public:
-  explicit SmtpService(std::unique_ptr<smtp::Server> server) : server_(std::move(server)) {}
+  SmtpService(std::unique_ptr<smtp::Server> server, std::shared_ptr<dedup::Settings> dedup)
+      : server_(std::move(server)), dedup_(std::move(dedup)) {}
   std::string ready_fields() const override { return " smtp=" + std::to_string(server_->port()); }
   void reconfigure(const Settings& settings) override {
     server_->set_limits(smtp_limits(settings));
+    *dedup_ = dedup_settings(settings);  // loop thread, read by the next message
   }
   void stop() override { server_->stop(); }
 
  private:
   std::unique_ptr<smtp::Server> server_;
+  std::shared_ptr<dedup::Settings> dedup_;
 };
 
 }  // namespace
@@ -36,11 +48,13 @@ core::Result<std::unique_ptr<Service>, std::string> start_smtp(ServiceContext& c
   options.listen = listener_options("smtp", settings, settings.smtp_port);
   options.buffers = connection_limits(settings);
   options.limits = smtp_limits(settings);
+  auto dedup = std::make_shared<dedup::Settings>(dedup_settings(settings));
   smtp::ServerDeps deps{context.env,   context.writer, context.executor,
-                        context.clock, &context.tls,   context.on_fatal};
+                        context.clock, &context.tls,   context.on_fatal,
+                        [dedup] { return *dedup; }};
   auto server = smtp::Server::start(context.loop, std::move(options), std::move(deps));
   if (!server) return describe_bind_error("SMTP", settings, settings.smtp_port, server.error());
-  return std::unique_ptr<Service>(new SmtpService(std::move(*server)));
+  return std::unique_ptr<Service>(new SmtpService(std::move(*server), std::move(dedup)));
 }
 
 }  // namespace postern::app

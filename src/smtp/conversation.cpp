@@ -104,8 +104,9 @@ void Conversation::message_end() {
   });
 }
 
-void Conversation::message_abort(AbortReason) {
-  delivery_.abort();
+void Conversation::message_abort(AbortReason reason) {
+  // A broken DATA (connection lost, timeout) goes through the partial policy.
+  delivery_.abort(reason);
 }
 
 void Conversation::start_tls() {

@@ -38,9 +38,10 @@ net::ConnectionHandler* Server::accept(net::Connection& conn) {
   std::snprintf(id, sizeof id, "%llx%llx", static_cast<unsigned long long>(started_at_),
                 static_cast<unsigned long long>(next_session_++));
   Peer peer{conn.peer_address(), conn.tls_active(), id};
-  return new Conversation(conn, limits_,
-                          Delivery(deps_.env, deps_.writer, deps_.executor, deps_.clock),
-                          deps_.clock, deps_.tls, std::move(peer), deps_.on_fatal);
+  // Made before `peer` is moved: argument evaluation order is unspecified.
+  Delivery delivery(deps_.env, deps_.writer, deps_.executor, deps_.clock, deps_.dedup_settings,
+                    peer.address, peer.session_id);
+  return new Conversation(conn, limits_, std::move(delivery), deps_.clock, deps_.tls, std::move(peer), deps_.on_fatal);
 }
 
 void Server::set_limits(const Limits& limits) {

@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/executor.h"
+#include "dedup/policy.h"
 #include "net/listener.h"
 #include "smtp/limits.h"
 #include "store/env.h"
@@ -30,6 +31,9 @@ struct ServerDeps {
   const core::Clock& clock;
   const tls::ServerConfig* tls;                      // null: no STARTTLS
   std::function<void(const core::Error&)> on_fatal;  // the store latched a fatal error
+  // The owner's dedup settings, asked per message (SIGHUP may change them);
+  // empty: dedup::Settings{} defaults.
+  std::function<dedup::Settings()> dedup_settings = {};
 };
 
 struct ServerOptions {

@@ -64,7 +64,7 @@ Result<StoreCounts> store_counts(const Env& env) {
   return c;
 }
 
-Result<void> check_consistency(const Env& env, bool deep) {
+Result<CheckReport> check_consistency(const Env& env, bool deep) {
   auto txn_r = env.begin_read();
   if (!txn_r) return txn_r.error();
   ReadTxn& txn = *txn_r;
@@ -88,8 +88,8 @@ Result<void> check_consistency(const Env& env, bool deep) {
     }
     return true;
   });
-  if (!r) return r;
-  if (!bad) return bad;
+  if (!r) return r.error();
+  if (!bad) return bad.error();
 
   // Messages -> tallies per mailbox and references per body.
   std::map<std::uint64_t, MailboxTally> tally;
@@ -129,8 +129,8 @@ Result<void> check_consistency(const Env& env, bool deep) {
     }
     return true;
   });
-  if (!r) return r;
-  if (!bad) return bad;
+  if (!r) return r.error();
+  if (!bad) return bad.error();
 
   // Mailboxes agree with their messages; none without an owner.
   std::size_t mailboxes = 0;
@@ -151,8 +151,8 @@ Result<void> check_consistency(const Env& env, bool deep) {
     }
     return true;
   });
-  if (!r) return r;
-  if (!bad) return bad;
+  if (!r) return r.error();
+  if (!bad) return bad.error();
   if (mailboxes != owner.size()) return broken("user-mailbox", "missing mailbox rows");
 
   // Bodies: refcount, size and chunks.
@@ -198,16 +198,38 @@ Result<void> check_consistency(const Env& env, bool deep) {
     expected_chunks += rec->chunk_count;
     return true;
   });
-  if (!r) return r;
-  if (!bad) return bad;
+  if (!r) return r.error();
+  if (!bad) return bad.error();
   if (bodies != refs.size()) return broken("body-missing", "referenced bodies without a row");
-  auto chunks = entry_count(txn, Db::chunks);
-  if (!chunks) return chunks.error();
-  if (*chunks != expected_chunks) {
-    return broken("chunk-orphan", "chunks=" + std::to_string(*chunks) +
-                                      " expected=" + std::to_string(expected_chunks));
+  // Every chunk belongs to a stored body (and is one of its chunk-count
+  // chunks, all of which were found above) or is staged.
+  CheckReport report;
+  std::uint64_t stored_chunks = 0;
+  std::string current;
+  bool stored = false;
+  r = for_each(txn, Db::chunks, {}, [&](std::string_view k, std::string_view) {
+    if (k.size() != 36) {
+      bad = broken("chunk-key", "key=" + to_hex(k));
+      return false;
+    }
+    if (k.substr(0, 32) != current) {
+      current = std::string(k.substr(0, 32));
+      stored = txn.get(Db::bodies, current).has_value();
+    }
+    if (stored) {
+      ++stored_chunks;
+    } else {
+      ++report.staged_chunks;
+    }
+    return true;
+  });
+  if (!r) return r.error();
+  if (!bad) return bad.error();
+  if (stored_chunks != expected_chunks) {
+    return broken("chunk-extra", "chunks=" + std::to_string(stored_chunks) +
+                                     " expected=" + std::to_string(expected_chunks));
   }
-  return {};
+  return report;
 }
 
 }  // namespace postern::store

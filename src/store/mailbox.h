@@ -28,9 +28,22 @@ struct SpooledBody {
   bool in_memory() const { return path.empty(); }
 };
 
+// One ledger row to look for, and the rule it stands for (named in the event).
+struct DedupCheck {
+  Fingerprint fp{};
+  const char* rule = "content";  // a string literal: "content", "message-id"
+};
+
+// A recipient and its ledger lists, planned by src/dedup/policy.h; the store
+// only executes them (see deliver()).
 struct Recipient {
-  std::string address;                     // a user, after alias resolution
-  std::optional<Fingerprint> fingerprint;  // a dedup row to record, if any
+  std::string address;  // a user, after alias resolution
+  // A kept partial recorded under this key is removed, unless retrieved.
+  std::optional<Fingerprint> supersede_partial{};
+  // Partial deliveries (kFlagPartial) record only this row, never `record`.
+  std::optional<Fingerprint> partial_key{};
+  std::vector<DedupCheck> check{};  // a live row for any of these: suppressed
+  std::vector<Fingerprint> record{};// rows written for a complete delivery
 };
 
 struct DeliveryRequest {
@@ -38,6 +51,10 @@ struct DeliveryRequest {
   std::vector<Recipient> recipients;
   std::int64_t received_at = 0;  // unix seconds
   std::uint8_t flags = 0;        // kFlagPartial, ...
+  // Ledger rows first seen before this (unix seconds) are out of the window:
+  // they do not suppress and are overwritten by `record`.
+  std::int64_t dedup_not_before = 0;
+  std::string message_id;  // for events only: normalised, through printable(); may be empty
   // Import only: restore this unique id when it was never allocated (it is at
   // or above the sequence), else allocate a fresh one. 0 = allocate.
   std::uint64_t unique_id = 0;
@@ -49,8 +66,12 @@ std::string uidl(std::uint64_t unique_id);
 struct Delivered {
   std::string address;
   std::uint64_t mailbox_id = 0;
-  std::uint32_t uid = 0;
-  std::uint64_t unique_id = 0;
+  std::uint32_t uid = 0;        // suppressed: the uid of the original (maybe deleted since)
+  std::uint64_t unique_id = 0;  // 0 when suppressed
+  bool suppressed = false;      // a retry: no message row, no body reference
+  std::int64_t first_seen = 0;  // suppressed: when the original arrived
+  std::optional<std::uint32_t> superseded_partial_uid{};// a kept partial removed for this one
+  std::optional<std::uint32_t> retrieved_partial_uid{}; // a kept partial left: already retrieved
 };
 struct DeliveryOutcome {
   std::vector<Delivered> delivered;  // in recipient order
@@ -61,6 +82,12 @@ struct DeliveryOutcome {
 // file 64 KiB at a time), dedup rows. Errc::full where="quota" when a
 // recipient's quota would be exceeded; not_found where="user" for a stranger.
 // Does not unlink the spool file.
+// The ledger, per recipient and in this order: `supersede_partial` removes the
+// kept partial it names (unless retrieved) and its row; a live row for any
+// `check` suppresses the copy (counted, event "duplicate-suppressed"); else the
+// message is stored and `record` (or, for a partial, `partial_key`) written
+// with first seen = received_at. Body references are taken only for stored
+// copies; if none is stored, chunks staged for a new body are dropped.
 Result<DeliveryOutcome> deliver(WriteTxn& txn, const DeliveryRequest& request);
 
 // Large bodies are written ahead of their delivery, kStageChunks at a time,
@@ -101,6 +128,21 @@ Result<void> mark_retrieved(WriteTxn& txn, std::uint64_t mailbox_id,
                             std::span<const std::uint32_t> uids);
 // Deletes every message, dedup row and the mailbox record itself.
 Result<void> drop_mailbox(WriteTxn& txn, std::uint64_t mailbox_id);
+
+// Ledger counters in meta ("stat:<name>", BE64), bumped in the delivery's txn.
+inline constexpr const char* kStatDuplicatesSuppressed = "stat:duplicates-suppressed";
+inline constexpr const char* kStatPartialsDiscarded = "stat:partials-discarded";
+inline constexpr const char* kStatPartialsKept = "stat:partials-kept";
+inline constexpr const char* kStatPartialsSuperseded = "stat:partials-superseded";
+struct DedupStats {
+  std::uint64_t duplicates_suppressed = 0, partials_discarded = 0, partials_kept = 0,
+                partials_superseded = 0;
+};
+Result<DedupStats> stats(Txn& txn);
+Result<void> add_stat(WriteTxn& txn, const char* key, std::uint64_t n = 1);
+// A broken DATA that was not kept: counter + event "partial-discarded" (the
+// SMTP glue runs it as a Writer job; `text` is key=value, peer text printable).
+Result<void> record_partial_discarded(WriteTxn& txn, std::string_view text, std::int64_t time);
 
 // The dedup ledger (policy lives in src/dedup/).
 Result<DedupRecord> find_dedup(Txn& txn, std::uint64_t mailbox_id, const Fingerprint& fp);

@@ -14,7 +14,10 @@ struct Writer::Batch {
   bool outcome_unknown = false;  // the outer commit failed for a reason other than full
 };
 
-Writer::Writer(Env& env, core::Executor& executor) : env_(env), executor_(executor) {}
+Writer::Writer(Env& env, core::Executor& executor, Committer committer)
+    : env_(env), executor_(executor), committer_(std::move(committer)) {
+  if (!committer_) committer_ = [](WriteTxn& txn) { return txn.commit(); };
+}
 
 Writer::~Writer() {
   assert(!in_flight_);
@@ -99,11 +102,12 @@ void Writer::start_batch() {
   in_flight_ = true;
   ++batches_;
   Env& env = env_;
-  executor_.submit([&env, batch] { run_batch(env, *batch); },
+  const Committer& committer = committer_;
+  executor_.submit([&env, &committer, batch] { run_batch(env, committer, *batch); },
                    [this, batch] { finish_batch(*batch); });
 }
 
-void Writer::run_batch(Env& env, Batch& batch) noexcept {
+void Writer::run_batch(Env& env, const Committer& committer, Batch& batch) noexcept {
   auto txn = env.begin_write();
   if (!txn) {
     batch.error = txn.error();
@@ -127,7 +131,7 @@ void Writer::run_batch(Env& env, Batch& batch) noexcept {
       }
     }
     if (!batch.error) {
-      if (auto r = txn->commit(); r) {
+      if (auto r = committer(*txn); r) {
         batch.committed = true;
       } else {
         batch.error = r.error();

@@ -7,9 +7,10 @@
 //   ... executor runs the batch on a pool thread, then each `done` on the loop,
 //   in submission order.
 // Each job runs in a nested txn, so a job that fails (quota, map full) aborts
-// only itself. A batch stops growing at kBatchBytes of bodies, since LMDB
-// holds a txn's dirty pages in memory until the commit. If the outer commit fails with an unknown
-// outcome, or LMDB reports MDB_PANIC, the Writer latches a sticky fatal error (leveldb's
+// only itself; a failed nested begin or merge fails the whole batch (the
+// outer txn is aborted, so nothing landed). A batch stops growing at kBatchBytes of bodies, since
+// LMDB holds a txn's dirty pages in memory until the commit. If the outer commit fails with an
+// unknown outcome, or LMDB reports MDB_PANIC, the Writer latches a sticky fatal error (leveldb's
 // bg_error_): that batch's jobs and every later submit get Errc::fatal.
 // Disk or map full at the outer commit is not fatal: LMDB writes the meta page
 // only after the data pages are written and synced, so the batch is known not
@@ -33,8 +34,12 @@ class Writer {
  public:
   static constexpr std::uint64_t kBatchBytes = 4u << 20;
 
+  // Commits the outer txn of a batch: WriteTxn::commit in production; tests
+  // inject failures here (leveldb's fault-injection Env). Pool thread.
+  using Committer = std::function<Result<void>(WriteTxn& txn)>;
+
   // Borrows both; they must outlive the Writer. Loop thread only.
-  Writer(Env& env, core::Executor& executor);
+  Writer(Env& env, core::Executor& executor, Committer committer = {});
   // REQUIRES: idle() (no batch in flight: its completion would touch *this).
   ~Writer();
   Writer(const Writer&) = delete;
@@ -89,10 +94,11 @@ class Writer {
   void enqueue(Job job);
   void start_batch();
   void finish_batch(Batch& batch);
-  static void run_batch(Env& env, Batch& batch) noexcept;
+  static void run_batch(Env& env, const Committer& committer, Batch& batch) noexcept;
 
   Env& env_;
   core::Executor& executor_;
+  Committer committer_;
   std::deque<Job> queue_;
   bool in_flight_ = false;
   std::optional<Error> fatal_;

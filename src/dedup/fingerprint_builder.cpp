@@ -1,0 +1,129 @@
+// Streaming duplicate fingerprints, see fingerprint_builder.h.
+#include "dedup/fingerprint_builder.h"
+
+namespace postern::dedup {
+namespace {
+
+// Fields a hop adds or rewrites (RFC 5321 §4.4 trace fields, and the
+// Delivered-To / X-Received lines of common MTAs and providers): a retry that
+// took another path differs only there.
+constexpr std::string_view kTraceFields[] = {"Received", "Return-Path", "Delivered-To",
+                                             "X-Received"};
+
+bool is_trace_field(std::string_view name) {
+  for (auto f : kTraceFields) {
+    if (same_name(name, f)) return true;
+  }
+  return false;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view without_line_end(std::string_view line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return line;
+}
+
+}  // namespace
+
+std::string normalize_message_id(std::string_view value) {
+  while (!value.empty() && is_space(value.front())) value.remove_prefix(1);
+  while (!value.empty() && is_space(value.back())) value.remove_suffix(1);
+  std::size_t open = value.find('<');
+  if (open != std::string_view::npos) {
+    std::size_t close = value.find('>', open);
+    if (close != std::string_view::npos) value = value.substr(open, close - open + 1);
+  }
+  std::string out;
+  for (char c : value) {
+    if (!is_space(c)) out.push_back(c);
+  }
+  if (out.empty() || out == "<>") return {};
+  std::size_t at = out.rfind('@');
+  if (at != std::string::npos) {
+    for (std::size_t i = at + 1; i < out.size(); ++i) {
+      if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+Fingerprint message_id_fingerprint(std::string_view normalized) {
+  store::Sha256 h;
+  h.update("mid:");
+  h.update(normalized);
+  return h.finish();
+}
+
+void FingerprintBuilder::feed(std::string_view chunk) {
+  bytes_ += chunk.size();
+  lines_.feed(chunk);
+}
+
+void FingerprintBuilder::end_message_id() {
+  if (!capturing_) return;
+  capturing_ = false;
+  if (!mid_overflow_) {
+    std::string normalized = normalize_message_id(mid_value_);
+    if (!normalized.empty()) message_id_ = std::move(normalized);
+  }
+  mid_value_.clear();
+  mid_value_.shrink_to_fit();
+}
+
+void FingerprintBuilder::on_header_line(std::string_view line, HeaderLine kind) {
+  if (kind == HeaderLine::continuation) {
+    if (capturing_) {
+      // Unfolding (RFC 5322 §2.2.3) removes the CRLF; the WSP stays.
+      std::string_view part = without_line_end(line);
+      if (mid_value_.size() + part.size() > kMaxMessageIdBytes) {
+        mid_overflow_ = true;
+      } else {
+        mid_value_.append(part);
+      }
+    }
+    if (!skipping_) content_.update(line);
+    return;
+  }
+  end_message_id();
+  skipping_ = false;
+  if (kind == HeaderLine::field) {
+    std::string_view name = HeaderLines::field_name(line);
+    skipping_ = is_trace_field(name);
+    if (same_name(name, "Subject")) has_subject_ = true;
+    if (!message_id_ && same_name(name, "Message-ID")) {
+      capturing_ = true;
+      mid_overflow_ = false;
+      std::string_view value = without_line_end(line.substr(line.find(':') + 1));
+      if (value.size() > kMaxMessageIdBytes) {
+        mid_overflow_ = true;
+      } else {
+        mid_value_.assign(value);
+      }
+    }
+  }
+  if (!skipping_) content_.update(line);
+}
+
+void FingerprintBuilder::on_body(std::string_view bytes) {
+  end_message_id();
+  skipping_ = false;
+  content_.update(bytes);
+}
+
+Fingerprints FingerprintBuilder::finish() {
+  lines_.finish();
+  end_message_id();
+  Fingerprints out;
+  out.content = content_.finish();
+  out.headers_complete = lines_.complete();
+  out.has_subject = has_subject_;
+  out.bytes = bytes_;
+  if (message_id_) {
+    out.message_id = message_id_fingerprint(*message_id_);
+    out.message_id_text = message_id_;
+  }
+  return out;
+}
+
+}  // namespace postern::dedup

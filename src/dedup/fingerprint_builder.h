@@ -1,0 +1,73 @@
+// dedup::FingerprintBuilder: the duplicate fingerprints of one received message, streamed.
+//
+// Typical call sequence (any thread, one message per builder):
+//   FingerprintBuilder b;  b.feed(chunk)* ;  Fingerprints f = b.finish();
+// Feed the bytes the client sent (smtp::Host::message_data), not our own trace
+// headers: `content` must be the same for the sender's retry, which another
+// hop may have given new trace fields. Hence the header fields Received,
+// Return-Path, Delivered-To and X-Received (with their folded continuation
+// lines, RFC 5322 §2.2.3) are left out of the content hash; everything else,
+// the blank line and the body are hashed byte for byte. Memory is bounded:
+// never the whole message, at most HeaderLines::kMaxHeaderBytes of a header
+// line and 1 KiB of Message-ID value.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dedup/header_lines.h"
+#include "store/records.h"
+#include "store/sha256.h"
+
+namespace postern::dedup {
+
+using Fingerprint = store::Fingerprint;
+
+struct Fingerprints {
+  Fingerprint content{};                      // SHA-256 of the bytes, trace fields left out
+  std::optional<Fingerprint> message_id;      // SHA-256 of "mid:" + message_id_text
+  std::optional<std::string> message_id_text; // normalised, e.g. "<Abc.1@example.org>"
+  bool headers_complete = false;              // the header section ended within the bound
+  bool has_subject = false;                   // a Subject field was among the header lines
+  std::uint64_t bytes = 0;                    // bytes fed
+};
+
+// The Message-ID value normalised: unfolded, trimmed, the first <...> (angle
+// brackets kept, whitespace inside dropped), the part after the last '@'
+// lowercased (RFC 5322 §3.6.4: domains are case-insensitive, local parts are
+// not). Empty when nothing usable is left.
+std::string normalize_message_id(std::string_view value);
+
+// SHA-256 of "mid:" + text. REQUIRES: text is normalised.
+Fingerprint message_id_fingerprint(std::string_view normalized);
+
+class FingerprintBuilder final : private HeaderLines::Visitor {
+ public:
+  static constexpr std::size_t kMaxMessageIdBytes = 1024;
+
+  FingerprintBuilder() : lines_(*this) {}
+  FingerprintBuilder(const FingerprintBuilder&) = delete;
+  FingerprintBuilder& operator=(const FingerprintBuilder&) = delete;
+
+  void feed(std::string_view chunk);
+  // REQUIRES: called once; feed() is not called after it.
+  Fingerprints finish();
+
+ private:
+  void on_header_line(std::string_view line, HeaderLine kind) override;
+  void on_body(std::string_view bytes) override;
+  void end_message_id();
+
+  HeaderLines lines_;
+  store::Sha256 content_;
+  std::uint64_t bytes_ = 0;
+  bool skipping_ = false;    // the current field is a trace field
+  bool capturing_ = false;   // the current field is the (first) Message-ID
+  bool mid_overflow_ = false;
+  bool has_subject_ = false;
+  std::string mid_value_;    // raw value while capturing, bounded
+  std::optional<std::string> message_id_;
+};
+
+}  // namespace postern::dedup

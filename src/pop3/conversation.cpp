@@ -1,0 +1,277 @@
+// One POP3 connection: feeding the session, the off-loop password check and its throttle
+// delay, RETR backpressure, STLS, timeouts, drops, and the abnormal-end event.
+#include "pop3/conversation.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/log.h"
+#include "store/catalogue.h"
+#include "store/events.h"
+#include "store/password.h"
+
+namespace postern::pop3 {
+
+Conversation::Conversation(net::Connection& conn, ConversationContext context,
+                           std::shared_ptr<const Limits> limits, Peer peer)
+    : conn_(&conn),
+      context_(std::move(context)),
+      limits_(std::move(limits)),
+      session_id_(peer.session_id),
+      peer_address_(peer.address),
+      maildrop_(*context_.env, *context_.writer,
+                std::shared_ptr<LockTable>(context_.shared, &context_.shared->locks),
+                *context_.clock),
+      session_(*this, *limits_, *context_.clock, std::move(peer)) {
+  // RFC 1939 §3 autologout; net restarts it on every read.
+  conn.set_timeout(limits_->idle_timeout);
+}
+
+Conversation::~Conversation() {
+  if (delay_timer_ != nullptr) {
+    delay_timer_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(delay_timer_), &Conversation::on_timer_closed);
+  }
+}
+
+void Conversation::on_timer_closed(uv_handle_t* handle) noexcept {
+  delete reinterpret_cast<uv_timer_t*>(handle);
+}
+
+bool Conversation::delete_if_done() {
+  if (!closed_ || owed_ > 0) return false;
+  delete this;
+  return true;
+}
+
+void Conversation::pump() {
+  if (conn_ == nullptr || pumping_) return;
+  pumping_ = true;
+  while (session_.wants_input()) {
+    std::string_view input = conn_->input();
+    if (input.empty()) break;
+    std::size_t used = session_.feed(input);
+    if (conn_ == nullptr) break;
+    conn_->consume(used);
+    if (used == 0) break;  // an incomplete line: wait for more bytes
+  }
+  pumping_ = false;
+  if (conn_ == nullptr) return;
+  // While a password check, a RETR stream, an UPDATE or a handshake is pending, nothing
+  // pipelined behind it is read (RFC 2449 §6.6 PIPELINING keeps replies in order), and
+  // with the input buffer full net stops reading the socket too.
+  if (session_.wants_input()) {
+    conn_->resume_reading();
+  } else {
+    conn_->pause_reading();
+  }
+}
+
+void Conversation::on_input(net::Connection&) {
+  pump();
+}
+
+void Conversation::on_drain(net::Connection& conn) {
+  // A client still reading a long RETR is not idle (RFC 1939 §3 autologout is about
+  // inactivity), so the timer restarts on each drain as it does on each read.
+  conn.set_timeout(limits_->idle_timeout);
+  session_.on_drain();
+  pump();
+}
+
+void Conversation::on_tls_ready(net::Connection&) {
+  // STLS: the session forgets what came before. POP3S: not awaited, ignored by the session
+  // (it was created with tls_active already true).
+  session_.on_tls_ready();
+  pump();
+}
+
+void Conversation::on_eof(net::Connection& conn) {
+  // Delivered only while reading is not paused, so a pipelined "RETR 1 / QUIT" + FIN is
+  // served whole before this: what is left is a drop without QUIT (RFC 1939 §6: no UPDATE).
+  if (!disconnected_) {
+    disconnected_ = true;
+    session_.on_disconnect();
+  }
+  conn.close_after_flush();
+}
+
+void Conversation::on_timeout(net::Connection&) {
+  session_.on_timeout();
+}
+
+void Conversation::on_closed(net::Connection&) {
+  conn_ = nullptr;
+  closed_ = true;
+  // A password answer serving its delay is dropped: the session has nobody to tell.
+  held_answer_.reset();
+  if (delay_timer_ != nullptr) uv_timer_stop(delay_timer_);
+  if (!disconnected_) {
+    disconnected_ = true;
+    session_.on_disconnect();
+  }
+  delete_if_done();
+}
+
+// --- Host ---
+
+void Conversation::send(std::string_view bytes) {
+  if (conn_ != nullptr) conn_->send(bytes);
+}
+
+// RFC 1939 §4 leaves the delay after a failed login to the server. PBKDF2 runs on the pool;
+// an unknown user (or one whose password is unusable) is verified against a dummy hash of
+// the same iteration count, so the answer takes as long and does not reveal who exists.
+void Conversation::check_password(std::string_view user, std::string_view password) {
+  core::Result<std::string> hash = context_.shared->dummy_hash;
+  bool known = false;
+  std::string user_key = "user:";
+  auto txn = context_.env->begin_read();
+  if (!txn) {
+    hash = txn.error();
+  } else if (auto found = store::find_user(*txn, user); found) {
+    user_key += found->address;
+    if (found->record.password_hash != store::kUnusablePassword) {
+      hash = found->record.password_hash;
+      known = true;
+    }
+  } else if (found.error().code == core::Errc::not_found ||
+             found.error().code == core::Errc::invalid) {
+    auto normalized = store::normalize_address(user);
+    user_key += normalized ? *normalized : std::string(user);
+  } else {
+    hash = found.error();
+  }
+  ++owed_;
+  auto outcome = std::make_shared<core::Result<bool>>(false);
+  context_.executor->submit(
+      [outcome, hash = std::move(hash), known, password = std::string(password)]() {
+        if (!hash) {
+          *outcome = hash.error();
+          return;
+        }
+        const bool match = store::verify_password(password, *hash);
+        *outcome = known && match;
+      },
+      [this, outcome, user_key = std::move(user_key)]() {
+        --owed_;
+        on_verified(std::move(*outcome), user_key);
+      });
+}
+
+// core::Throttle's protocol: the delay is read before this attempt is recorded, then the
+// answer waits for it on a uv timer (never a sleep). A success delayed too keeps the timing
+// of a right guess equal to a wrong one.
+void Conversation::on_verified(core::Result<bool> outcome, const std::string& user_key) {
+  core::Throttle& throttle = context_.shared->throttle;
+  const core::TimePoint now = context_.clock->now();
+  const std::string ip_key = "ip:" + peer_address_;
+  const core::Seconds delay =
+      std::max(throttle.delay_for(ip_key, now), throttle.delay_for(user_key, now));
+  if (outcome && *outcome) {
+    throttle.record_success(user_key);  // the IP keeps its record (see throttle.h)
+  } else if (outcome) {
+    throttle.record_failure(ip_key, now);
+    throttle.record_failure(user_key, now);
+  }
+  // Recorded even when the client left early: dropping the connection must not dodge the
+  // throttle.
+  if (closed_) {
+    delete_if_done();
+    return;
+  }
+  held_answer_ = std::move(outcome);
+  if (delay.count() == 0) {
+    answer_password();
+    return;
+  }
+  POSTERN_LOG_INFO("pop3 %s event=login-throttled delay_s=%lld peer=%s", session_id_.c_str(),
+                   static_cast<long long>(delay.count()), peer_address_.c_str());
+  if (delay_timer_ == nullptr) {
+    delay_timer_ = new uv_timer_t;
+    uv_timer_init(context_.loop, delay_timer_);
+  }
+  delay_timer_->data = this;
+  uv_timer_start(delay_timer_, &Conversation::on_delay_timer,
+                 static_cast<std::uint64_t>(delay.count()) * 1000, 0);
+}
+
+void Conversation::on_delay_timer(uv_timer_t* timer) noexcept {
+  auto* self = static_cast<Conversation*>(timer->data);
+  if (self != nullptr) self->answer_password();
+}
+
+void Conversation::answer_password() {
+  if (!held_answer_ || conn_ == nullptr) return;
+  core::Result<bool> answer = std::move(*held_answer_);
+  held_answer_.reset();
+  session_.on_password_checked(std::move(answer));
+  pump();
+}
+
+core::Result<Maildrop> Conversation::open_maildrop(std::string_view user) {
+  return maildrop_.open(user, limits_->login_delay);
+}
+
+core::Result<std::string> Conversation::read_message_chunk(const MessageEntry& message,
+                                                           std::size_t chunk_index) {
+  return maildrop_.read_chunk(message, chunk_index);
+}
+
+bool Conversation::can_send_more() const {
+  return conn_ != nullptr && conn_->can_send_more();
+}
+
+void Conversation::update(const std::vector<std::uint64_t>& deleted_keys,
+                          const std::vector<std::uint64_t>& retrieved_keys) {
+  ++owed_;
+  maildrop_.update(deleted_keys, retrieved_keys, [this](core::Result<void> outcome) {
+    --owed_;
+    if (!outcome && outcome.error().code == core::Errc::fatal) context_.on_fatal(outcome.error());
+    session_.on_updated(std::move(outcome));
+    if (delete_if_done()) return;
+    pump();
+  });
+}
+
+void Conversation::session_ended(const SessionSummary& summary) {
+  maildrop_.release();
+  if (summary.abnormal() && summary.authenticated) record_abnormal_end(summary);
+}
+
+// The seed report (mail fetched again and again) comes from clients that drop without
+// QUIT; the event log shows the operator who, how and what the session had done.
+void Conversation::record_abnormal_end(const SessionSummary& summary) {
+  const std::string text =
+      "user=" + core::printable(summary.user) + " client=" + core::printable(peer_address_) +
+      " reason=" + to_string(summary.reason) + " retrieved=" + std::to_string(summary.retrieved) +
+      " marked_deleted=" + std::to_string(summary.marked_deleted);
+  POSTERN_LOG_WARN("pop3 %s event=abnormal-end %s", session_id_.c_str(), text.c_str());
+  const std::int64_t time = core::unix_seconds(context_.clock->now());
+  // The completion touches no conversation state: the conversation may be gone by then.
+  context_.writer->submit<bool>(
+      [text, time](store::WriteTxn& txn) -> core::Result<bool> {
+        if (auto r = store::append_event(txn, "pop3-abnormal-end", text, time); !r) {
+          return r.error();
+        }
+        return true;
+      },
+      [id = session_id_, on_fatal = context_.on_fatal](core::Result<bool> outcome) {
+        if (outcome) return;
+        POSTERN_LOG_WARN("pop3 %s event=event-append-failed reason=%s where=%s", id.c_str(),
+                         core::to_string(outcome.error().code), outcome.error().where);
+        if (outcome.error().code == core::Errc::fatal && on_fatal) on_fatal(outcome.error());
+      });
+}
+
+void Conversation::start_tls() {
+  if (conn_ == nullptr || context_.tls == nullptr) return;
+  // net discards the plaintext pipelined after STLS (RFC 2595 §4, CVE-2011-0411).
+  if (auto started = conn_->start_tls(*context_.tls); !started) conn_->abort();
+}
+
+void Conversation::close() {
+  if (conn_ != nullptr) conn_->close_after_flush();
+}
+
+}  // namespace postern::pop3

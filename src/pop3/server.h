@@ -1,0 +1,82 @@
+// pop3::Server: the POP3 (STLS) and POP3S (implicit TLS) listeners and, per connection, a
+// Conversation gluing net::Connection, pop3::Session and the store.
+//
+// Loop thread only. Typical call sequence:
+//   auto server = Server::start(loop, options, deps);   // binds both ports
+//   server->port(), server->tls_port();                  // for the "ready" line
+//   server->set_limits(new_limits);                      // SIGHUP: new sessions only
+//   server->stop();                                      // closes every connection
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "core/clock.h"
+#include "core/executor.h"
+#include "core/throttle.h"
+#include "net/listener.h"
+#include "pop3/limits.h"
+#include "store/env.h"
+#include "store/writer.h"
+#include "tls/server_config.h"
+
+namespace postern::pop3 {
+
+struct SharedState;
+
+// What the server borrows; everything outlives the server and every connection it made.
+struct ServerDeps {
+  store::Env& env;
+  store::Writer& writer;
+  core::Executor& executor;  // PBKDF2 checks run there
+  const core::Clock& clock;
+  const tls::ServerConfig* tls;                      // null: no STLS and no POP3S
+  std::function<void(const core::Error&)> on_fatal;  // the store latched a fatal error
+};
+
+struct ServerOptions {
+  net::ListenerOptions listen;                     // POP3, STLS offered when deps.tls
+  std::optional<net::ListenerOptions> listen_tls;  // POP3S; its `tls` is set from deps.tls
+  net::ConnectionLimits buffers;
+  Limits limits;
+  core::ThrottlePolicy throttle;
+};
+
+class Server {
+ public:
+  // Binds every listener; the first bind error is returned and nothing stays open.
+  static core::Result<std::unique_ptr<Server>> start(uv_loop_t* loop, ServerOptions options,
+                                                     ServerDeps deps);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const { return listener_->bound_port(); }
+  // 0 when POP3S is not listening.
+  std::uint16_t tls_port() const { return tls_listener_ ? tls_listener_->bound_port() : 0; }
+  std::size_t connections() const;
+  // Maildrops locked by open sessions (for tests and the status page).
+  std::size_t locked_maildrops() const;
+  void set_limits(const Limits& limits);
+  void stop();
+
+ private:
+  Server(uv_loop_t* loop, ServerOptions options, ServerDeps deps);
+  net::ConnectionHandler* accept(net::Connection& conn, bool implicit_tls);
+
+  uv_loop_t* loop_;
+  ServerOptions options_;
+  ServerDeps deps_;
+  std::shared_ptr<const Limits> limits_;  // sessions keep the Limits they started with
+  std::shared_ptr<SharedState> shared_;   // lock table + throttle; conversations share it
+  std::unique_ptr<net::Listener> listener_;
+  std::unique_ptr<net::Listener> tls_listener_;
+  std::uint64_t started_at_;
+  std::uint64_t next_session_ = 1;
+};
+
+}  // namespace postern::pop3
