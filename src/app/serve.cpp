@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/housekeeping.h"
 #include "app/privileges.h"
 #include "app/service.h"
 #include "app/services.h"
@@ -37,9 +38,11 @@ class Appliance {
   ~Appliance() {
     services_.clear();
     signals_.reset();
-    writer_.reset();
-    // Run close callbacks of everything torn down above, then the loop must be empty.
+    housekeeping_.reset();
+    // Let the writer's last batch and every close callback finish; the writer
+    // may only be destroyed idle. Then the loop must be empty.
     uv_run(&loop_, UV_RUN_DEFAULT);
+    writer_.reset();
     if (uv_loop_close(&loop_) != 0) POSTERN_LOG_ERROR("app event=loop-not-empty-at-exit");
   }
 
@@ -87,6 +90,8 @@ class Appliance {
       std::fprintf(stderr, "postern: %s\n", dropped.error().c_str());
       return 1;
     }
+    housekeeping_ = std::make_unique<Housekeeping>(&loop_, *writer_, clock_, settings_);
+    housekeeping_->run_now();
     signals_ = std::make_unique<Signals>(&loop_, [this](int signum) { on_signal(signum); });
 
     std::string ready = "postern ready board=" + settings_.board + " data=" + data_dir;
@@ -130,6 +135,7 @@ class Appliance {
   void stop() {
     for (const auto& service : services_) service->stop();
     signals_.reset();
+    housekeeping_.reset();
     // The loop ends when the writer's last batch and every connection have closed.
   }
 
@@ -141,6 +147,7 @@ class Appliance {
   std::unique_ptr<store::Writer> writer_;
   std::unique_ptr<tls::ServerConfig> tls_config_;
   std::vector<std::unique_ptr<Service>> services_;
+  std::unique_ptr<Housekeeping> housekeeping_;
   std::unique_ptr<Signals> signals_;
   int exit_code_ = 0;
 };
