@@ -26,6 +26,8 @@ void usage(std::FILE* out) {
       "  events [--limit N]             the event log, newest first\n"
       "  export --maildir DIR           write every mailbox as a standard Maildir\n"
       "  import --maildir DIR           read mailboxes from a Maildir tree\n"
+      "  trace HOST [--max-hops N] [--probes N]\n"
+      "                                 traceroute of the mail path (MX first)\n"
       "\n"
       "  --board NAME   board profile (host, nas-arm128, router-mips64); default host\n"
       "  --data DIR     data folder; default from the board profile\n",

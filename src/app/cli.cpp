@@ -11,6 +11,7 @@
 
 #include "app/config.h"
 #include "app/serve.h"
+#include "app/trace_command.h"
 #include "store/catalogue.h"
 #include "store/check.h"
 #include "store/events.h"
@@ -274,6 +275,7 @@ int run(const CommandLine& cl) {
   auto settings = settings_from_command_line(cl);
   if (!settings) return usage_error(settings.error());
   if (cl.verb == "serve") return serve(*settings);
+  if (cl.verb == "trace") return trace_command(cl);  // needs no store
   auto env = open_store(*settings);
   if (!env) return fail(env.error());
   store::Env& store = **env;

@@ -7,10 +7,10 @@ namespace postern::app {
 
 core::Result<CommandLine, std::string> parse_command_line(
     const std::vector<std::string_view>& args) {
-  static const std::set<std::string_view> verbs = {"serve", "status", "domain", "user",  "alias",
-                                                   "set",   "events", "export", "import"};
-  static const std::set<std::string_view> with_value = {"--board", "--data", "--quota", "--maildir",
-                                                        "--limit"};
+  static const std::set<std::string_view> verbs = {"serve", "status", "domain", "user",   "alias",
+                                                   "set",   "events", "export", "import", "trace"};
+  static const std::set<std::string_view> with_value = {
+      "--board", "--data", "--quota", "--maildir", "--max-hops", "--probes", "--limit"};
   static const std::set<std::string_view> flags = {"--check", "--password-stdin", "--foreground"};
   CommandLine out;
   if (args.empty() || verbs.count(args[0]) == 0) {
