@@ -12,6 +12,7 @@
 #include "app/config.h"
 #include "app/serve.h"
 #include "app/trace_command.h"
+#include "dedup/policy.h"
 #include "store/catalogue.h"
 #include "store/check.h"
 #include "store/events.h"
@@ -69,7 +70,7 @@ std::string arg(const CommandLine& cl, std::size_t index) {
   return index < cl.positional.size() ? cl.positional[index] : std::string();
 }
 
-int domain_command(store::Env& env, const CommandLine& cl) {
+int domain_command(store::Env& env, const Settings& settings, const CommandLine& cl) {
   std::string action = arg(cl, 0);
   std::string name = arg(cl, 1);
   if (action == "list") {
@@ -83,18 +84,11 @@ int domain_command(store::Env& env, const CommandLine& cl) {
   if (action == "rule") {
     // Which duplicate fingerprints are checked for this domain's mailboxes (src/dedup).
     std::string rule = arg(cl, 2);
-    store::DedupRule value;
-    if (rule == "content") {
-      value = store::DedupRule::content;
-    } else if (rule == "content-or-message-id") {
-      value = store::DedupRule::content_or_message_id;
-    } else if (rule == "off") {
-      value = store::DedupRule::off;
-    } else {
+    auto value = dedup::parse_rule(rule);
+    if (!value)
       return usage_error("use `postern domain rule NAME content|content-or-message-id|off`");
-    }
     auto set = store::run_write(
-        env, [&](store::WriteTxn& txn) { return store::set_domain_dedup(txn, name, value); });
+        env, [&](store::WriteTxn& txn) { return store::set_domain_dedup(txn, name, *value); });
     if (!set) return fail(explain(set.error()));
     std::printf("domain %s: dedup rule %s\n", name.c_str(), rule.c_str());
     return 0;
@@ -105,7 +99,7 @@ int domain_command(store::Env& env, const CommandLine& cl) {
         "list`");
   auto done = store::run_write(env, [&](store::WriteTxn& txn) -> core::Result<void> {
     if (action == "add") {
-      auto added = store::add_domain(txn, name);
+      auto added = store::add_domain(txn, name, settings.dedup_rule);
       if (!added) return added.error();
       // RFC 5321 §4.5.1: every domain must accept mail for postmaster; users add
       // the mailbox or an alias, and RCPT resolves "postmaster" through it.
@@ -279,7 +273,7 @@ int run(const CommandLine& cl) {
   auto env = open_store(*settings);
   if (!env) return fail(env.error());
   store::Env& store = **env;
-  if (cl.verb == "domain") return domain_command(store, cl);
+  if (cl.verb == "domain") return domain_command(store, *settings, cl);
   if (cl.verb == "user") return user_command(store, *settings, cl);
   if (cl.verb == "alias") return alias_command(store, cl);
   if (cl.verb == "set") return set_command(store, *settings, cl);

@@ -1,6 +1,8 @@
 // Settings: parsing and validating each key in one place.
 #include "app/settings.h"
 
+#include "dedup/policy.h"
+
 #include <charconv>
 #include <cstdio>
 #include <functional>
@@ -135,14 +137,9 @@ const std::vector<Key>& keys() {
       {"allow_duplicates", true, flag(&Settings::allow_duplicates, "allow_duplicates")},
       {"dedup_rule", true,
        [](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
-         if (v == "content")
-           s.dedup_rule = DedupRule::content;
-         else if (v == "content-or-message-id")
-           s.dedup_rule = DedupRule::content_or_message_id;
-         else if (v == "off")
-           s.dedup_rule = DedupRule::off;
-         else
-           return SettingError("dedup_rule: use content, content-or-message-id or off");
+         auto rule = dedup::parse_rule(v);
+         if (!rule) return SettingError("dedup_rule: use content, content-or-message-id or off");
+         s.dedup_rule = *rule;
          return {};
        }},
       {"dedup_window_h", true,
@@ -206,9 +203,7 @@ bool is_runtime_key(std::string_view key) {
 }
 
 std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
-  auto rule = s.dedup_rule == DedupRule::content                 ? "content"
-              : s.dedup_rule == DedupRule::content_or_message_id ? "content-or-message-id"
-                                                                 : "off";
+  const char* rule = dedup::to_string(s.dedup_rule);
   return {
       {"board", s.board},
       {"data_dir", s.data_dir},

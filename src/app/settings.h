@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/records.h"
 
 namespace postern::app {
 
-enum class DedupRule { content, content_or_message_id, off };
 enum class PartialPolicy { discard, keep_as_alert };
 
 struct Settings {
@@ -43,7 +43,9 @@ struct Settings {
   bool allow_plaintext_login = false;  // POP3 USER/PASS without TLS off loopback
   // Dedup (see src/dedup): 5 days, RFC 5321 §4.5.4.1 give-up time is "at least 4-5 days".
   bool allow_duplicates = false;
-  DedupRule dedup_rule = DedupRule::content_or_message_id;
+  // The rule a new domain starts with; each domain's own rule is in the store
+  // (`postern domain rule`). Message-ID catches the seed's second path too.
+  store::DedupRule dedup_rule = store::DedupRule::content_or_message_id;
   std::chrono::hours dedup_window{120};
   PartialPolicy partial_policy = PartialPolicy::discard;
 };

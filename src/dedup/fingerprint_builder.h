@@ -25,12 +25,12 @@ namespace postern::dedup {
 using Fingerprint = store::Fingerprint;
 
 struct Fingerprints {
-  Fingerprint content{};                      // SHA-256 of the bytes, trace fields left out
-  std::optional<Fingerprint> message_id;      // SHA-256 of "mid:" + message_id_text
-  std::optional<std::string> message_id_text; // normalised, e.g. "<Abc.1@example.org>"
-  bool headers_complete = false;              // the header section ended within the bound
-  bool has_subject = false;                   // a Subject field was among the header lines
-  std::uint64_t bytes = 0;                    // bytes fed
+  Fingerprint content{};                       // SHA-256 of the bytes, trace fields left out
+  std::optional<Fingerprint> message_id;       // SHA-256 of "mid:" + message_id_text
+  std::optional<std::string> message_id_text;  // normalised, e.g. "<Abc.1@example.org>"
+  bool headers_complete = false;               // the header section ended within the bound
+  bool has_subject = false;                    // a Subject field was among the header lines
+  std::uint64_t bytes = 0;                     // bytes fed
 };
 
 // The Message-ID value normalised: unfolded, trimmed, the first <...> (angle
@@ -62,11 +62,11 @@ class FingerprintBuilder final : private HeaderLines::Visitor {
   HeaderLines lines_;
   store::Sha256 content_;
   std::uint64_t bytes_ = 0;
-  bool skipping_ = false;    // the current field is a trace field
-  bool capturing_ = false;   // the current field is the (first) Message-ID
+  bool skipping_ = false;   // the current field is a trace field
+  bool capturing_ = false;  // the current field is the (first) Message-ID
   bool mid_overflow_ = false;
   bool has_subject_ = false;
-  std::string mid_value_;    // raw value while capturing, bounded
+  std::string mid_value_;  // raw value while capturing, bounded
   std::optional<std::string> message_id_;
 };
 

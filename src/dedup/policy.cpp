@@ -22,6 +22,14 @@ const char* to_string(store::DedupRule rule) noexcept {
   return "?";
 }
 
+std::optional<store::DedupRule> parse_rule(std::string_view text) noexcept {
+  for (auto rule : {store::DedupRule::content, store::DedupRule::content_or_message_id,
+                    store::DedupRule::off}) {
+    if (text == to_string(rule)) return rule;
+  }
+  return std::nullopt;
+}
+
 Fingerprint partial_key(std::string_view normalized_message_id) {
   store::Sha256 h;
   h.update("partial:");
@@ -33,8 +41,8 @@ std::int64_t window_start(const Settings& settings, const core::Clock& clock) {
   return core::unix_seconds(clock.now() - settings.window);
 }
 
-store::Recipient plan_complete(std::string address, store::DedupRule rule,
-                               const Settings& settings, const Fingerprints& fingerprints) {
+store::Recipient plan_complete(std::string address, store::DedupRule rule, const Settings& settings,
+                               const Fingerprints& fingerprints) {
   store::Recipient r;
   r.address = std::move(address);
   if (checking(rule, settings)) {
@@ -46,7 +54,8 @@ store::Recipient plan_complete(std::string address, store::DedupRule rule,
   r.record.push_back(fingerprints.content);
   if (fingerprints.message_id) r.record.push_back(*fingerprints.message_id);
   // Whatever the rule: a kept partial of this message must not stay beside it.
-  if (fingerprints.message_id_text) r.supersede_partial = partial_key(*fingerprints.message_id_text);
+  if (fingerprints.message_id_text)
+    r.supersede_partial = partial_key(*fingerprints.message_id_text);
   return r;
 }
 

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -36,6 +38,8 @@ struct Settings {
 };
 
 const char* to_string(store::DedupRule rule) noexcept;  // "content", "content-or-message-id", "off"
+// The inverse of to_string(); nullopt for anything else.
+std::optional<store::DedupRule> parse_rule(std::string_view text) noexcept;
 
 // H("partial:" + Message-ID): the ledger key of a kept partial.
 Fingerprint partial_key(std::string_view normalized_message_id);
@@ -44,8 +48,8 @@ Fingerprint partial_key(std::string_view normalized_message_id);
 std::int64_t window_start(const Settings& settings, const core::Clock& clock);
 
 // The recipient entry for a complete message to `address` under its domain's rule.
-store::Recipient plan_complete(std::string address, store::DedupRule rule,
-                               const Settings& settings, const Fingerprints& fingerprints);
+store::Recipient plan_complete(std::string address, store::DedupRule rule, const Settings& settings,
+                               const Fingerprints& fingerprints);
 
 // The recipient entry for a partial (keep-as-alert). It checks the Message-ID
 // fingerprint (unless dedup is off or duplicates allowed): a broken retry of a

@@ -116,9 +116,8 @@ TEST_CASE("the housekeeping job drops only ledger rows older than the window") {
   };
   put_row(1, t0 - 121 * 3600);
   put_row(2, t0 - 119 * 3600);
-  REQUIRE(store::run_write(**env, [&](store::WriteTxn& t) {
-    return store::set_setting(t, "kept", "yes");
-  }));
+  REQUIRE(store::run_write(
+      **env, [&](store::WriteTxn& t) { return store::set_setting(t, "kept", "yes"); }));
   auto job = housekeeping_job(std::chrono::hours(120), clock.now());
   auto gone = store::run_write(**env, job);
   REQUIRE(gone.has_value());
