@@ -27,6 +27,8 @@ class Pop3Service final : public Service {
     server_->set_limits(pop3_limits(settings));
   }
   void stop() override { server_->stop(); }
+  std::string name() const override { return "pop3"; }
+  std::size_t connections() const override { return server_->connections(); }
 
  private:
   std::unique_ptr<pop3::Server> server_;

@@ -77,10 +77,14 @@ class Appliance {
     if (!tls_config) return fatal("cannot set up TLS", tls_config.error());
     tls_config_ = std::move(*tls_config);
 
-    ServiceContext context{
-        &loop_, *env_, *writer_, *executor_, *tls_config_, clock_, [this](const core::Error& e) {
-          on_fatal(e);
-        }};
+    ServiceContext context{&loop_,
+                           *env_,
+                           *writer_,
+                           *executor_,
+                           *tls_config_,
+                           clock_,
+                           [this](const core::Error& e) { on_fatal(e); },
+                           [this] { reload(); }};
     auto started = start_services(context, settings_, services_);
     if (!started) {
       std::fprintf(stderr, "postern: %s\n", started.error().c_str());
@@ -113,14 +117,18 @@ class Appliance {
 
   void on_signal(int signum) {
     if (signum == SIGHUP) {
-      auto reloaded = apply_saved_settings(*env_, settings_);
-      if (!reloaded) POSTERN_LOG_WARN("app event=reload-warning %s", reloaded.error().c_str());
-      for (const auto& service : services_) service->reconfigure(settings_);
-      POSTERN_LOG_INFO("app event=reloaded");
+      reload();
       return;
     }
     POSTERN_LOG_INFO("app event=stopping signal=%d", signum);
     stop();
+  }
+
+  void reload() {
+    auto reloaded = apply_saved_settings(*env_, settings_);
+    if (!reloaded) POSTERN_LOG_WARN("app event=reload-warning %s", reloaded.error().c_str());
+    for (const auto& service : services_) service->reconfigure(settings_);
+    POSTERN_LOG_INFO("app event=reloaded");
   }
 
   // DESIGN.md "When things fail": a commit whose outcome is unknown latches the

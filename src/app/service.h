@@ -14,6 +14,9 @@ class Service {
   virtual ~Service() = default;
   // " smtp=2525": appended to the ready line once every service listens.
   virtual std::string ready_fields() const = 0;
+  // "smtp", "pop3", "http": for the status page's connection counts.
+  virtual std::string name() const = 0;
+  virtual std::size_t connections() const = 0;
   // New limits from the saved settings; open sessions keep the old ones.
   virtual void reconfigure(const Settings& settings) = 0;
   // Stops accepting and closes every connection; sessions end as on a drop.

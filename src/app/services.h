@@ -27,6 +27,7 @@ struct ServiceContext {
   const tls::ServerConfig& tls;
   const core::Clock& clock;
   std::function<void(const core::Error&)> on_fatal;  // the writer latched a fatal error
+  std::function<void()> reload;  // re-read saved settings and reconfigure (the SIGHUP path)
 };
 
 // Binds every service's ports; on failure says which port and what to do.

@@ -34,6 +34,8 @@ class SmtpService final : public Service {
     *dedup_ = dedup_settings(settings);  // loop thread, read by the next message
   }
   void stop() override { server_->stop(); }
+  std::string name() const override { return "smtp"; }
+  std::size_t connections() const override { return server_->connections(); }
 
  private:
   std::unique_ptr<smtp::Server> server_;
@@ -49,9 +51,8 @@ core::Result<std::unique_ptr<Service>, std::string> start_smtp(ServiceContext& c
   options.buffers = connection_limits(settings);
   options.limits = smtp_limits(settings);
   auto dedup = std::make_shared<dedup::Settings>(dedup_settings(settings));
-  smtp::ServerDeps deps{context.env,   context.writer, context.executor,
-                        context.clock, &context.tls,   context.on_fatal,
-                        [dedup] { return *dedup; }};
+  smtp::ServerDeps deps{context.env,  context.writer,   context.executor,          context.clock,
+                        &context.tls, context.on_fatal, [dedup] { return *dedup; }};
   auto server = smtp::Server::start(context.loop, std::move(options), std::move(deps));
   if (!server) return describe_bind_error("SMTP", settings, settings.smtp_port, server.error());
   return std::unique_ptr<Service>(new SmtpService(std::move(*server), std::move(dedup)));

@@ -1,0 +1,84 @@
+// Finding and serving the embedded page assets.
+#include "http/assets.h"
+
+#include <cctype>
+
+namespace postern::http {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Whether a comma-separated list header contains `token` (or "*").
+bool list_contains(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view item = trim(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    if (item == token || item == "*") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+const Asset* find_asset(std::string_view path) {
+  if (path == "/setup" || path == "/index.html") path = "/";
+  for (const Asset& asset : embedded_assets()) {
+    if (asset.path == path) return &asset;
+  }
+  return nullptr;
+}
+
+bool accepts_gzip(const Request& request) {
+  const std::string* header = request.header("accept-encoding");
+  if (header == nullptr) return false;
+  std::string_view list = *header;
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view item = trim(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    std::size_t semi = item.find(';');
+    std::string coding = lower(trim(item.substr(0, semi)));
+    if (coding != "gzip" && coding != "x-gzip") continue;
+    if (semi == std::string_view::npos) return true;
+    std::string params = lower(item.substr(semi + 1));
+    std::size_t q = params.find("q=");
+    if (q == std::string::npos) return true;
+    // q=0, q=0.0, q=0.00 ... refuse; anything else accepts.
+    for (std::size_t i = q + 2; i < params.size() && params[i] != ' ' && params[i] != ';'; ++i) {
+      if (params[i] != '0' && params[i] != '.') return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+Response serve_asset(const Asset& asset, const Request& request) {
+  Response r;
+  r.set("ETag", std::string(asset.etag));
+  r.set("Cache-Control", "no-cache");
+  r.set("Vary", "Accept-Encoding");
+  if (const std::string* inm = request.header("if-none-match");
+      inm != nullptr && list_contains(*inm, asset.etag)) {
+    r.status = 304;
+    return r;
+  }
+  r.set("Content-Type", std::string(asset.content_type));
+  const bool gzip = accepts_gzip(request);
+  const auto& bytes = gzip ? asset.gzip : asset.raw;
+  if (gzip) r.set("Content-Encoding", "gzip");
+  r.body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return r;
+}
+
+}  // namespace postern::http

@@ -1,0 +1,299 @@
+// postern status page: plain JavaScript, no framework. Every value from the
+// server goes in through textContent, never innerHTML.
+'use strict';
+
+const state = { csrf: '', timer: 0, settings: [] };
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) node.append(c);
+  return node;
+}
+
+async function api(method, path, body) {
+  const options = { method, headers: {}, credentials: 'same-origin' };
+  if (body !== undefined) {
+    options.headers['Content-Type'] = 'application/json';
+    options.body = JSON.stringify(body);
+  }
+  if (method !== 'GET') options.headers['X-CSRF-Token'] = state.csrf;
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (e) {
+    return { ok: false, status: 0, data: { error: 'The appliance did not answer; check the network.' } };
+  }
+  let data = {};
+  try { data = await response.json(); } catch (e) { data = {}; }
+  if (response.status === 401 && path !== '/api/login') showLogin();
+  return { ok: response.ok, status: response.status, data };
+}
+
+function say(form, ok, text) {
+  const msg = form.querySelector('.msg');
+  msg.textContent = text;
+  msg.className = 'msg ' + (ok ? 'ok' : 'error');
+}
+
+// --- formatting ---
+function bytes(n) {
+  if (n == null) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)) + ' ' + units[i];
+}
+function duration(s) {
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  if (d > 0) return d + 'd ' + h + 'h';
+  if (h > 0) return h + 'h ' + m + 'm';
+  return m + 'm ' + (s % 60) + 's';
+}
+function when(t) {
+  return new Date(t * 1000).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+}
+function tile(label, value, sub, fraction) {
+  const t = el('div', { class: 'tile' }, el('div', { class: 'label' }, label),
+    el('div', { class: 'value' }, String(value)));
+  if (sub) t.append(el('div', { class: 'sub' }, sub));
+  if (fraction != null) {
+    const fill = el('span');
+    fill.style.width = Math.min(100, Math.round(fraction * 100)) + '%';
+    t.append(el('div', { class: 'bar' + (fraction > 0.85 ? ' high' : '') }, fill));
+  }
+  return t;
+}
+
+// --- views ---
+function show(view) {
+  for (const id of ['setup-view', 'login-view', 'main-view']) $(id).hidden = id !== view;
+  $('nav').hidden = view !== 'main-view';
+  if (view !== 'main-view') clearInterval(state.timer);
+}
+function showLogin() { show('login-view'); $('login-password').focus(); }
+
+async function start() {
+  const r = await api('GET', '/api/session');
+  if (!r.ok) return showLogin();
+  if (r.data.setup_required) {
+    show('setup-view');
+    return;
+  }
+  if (!r.data.logged_in) return showLogin();
+  state.csrf = r.data.csrf;
+  enterMain();
+}
+
+function enterMain() {
+  show('main-view');
+  refresh();
+  loadMailboxes();
+  loadSettings();
+  clearInterval(state.timer);
+  state.timer = setInterval(refresh, 10000);
+}
+
+async function refresh() {
+  const r = await api('GET', '/api/status');
+  if (!r.ok) return;
+  const o = r.data.overview, h = r.data.health;
+  $('host').textContent = o.hostname;
+  const conns = Object.entries(o.connections).map(([k, v]) => k + ' ' + v).join(' · ');
+  const total = Object.values(o.connections).reduce((a, b) => a + b, 0);
+  $('tiles').replaceChildren(
+    tile('Uptime', duration(o.uptime_s), 'version ' + o.version + ' · ' + o.board),
+    tile('Messages stored', o.messages, o.users + ' users · ' + o.domains + ' domains'),
+    tile('Received today', o.received_today ?? '—', 'since midnight'),
+    tile('Retrieved today', o.retrieved_today ?? '—', o.retrieved_today == null ? 'not counted by this version' : 'since midnight'),
+    tile('Connections now', total, conns || 'none'),
+    tile('Memory in use', bytes(o.memory_rss_bytes), 'resident set'),
+    tile('Store', bytes(o.map_used_bytes), 'of ' + bytes(o.map_bytes) + ' map', o.map_bytes ? o.map_used_bytes / o.map_bytes : null),
+    tile('Disk free', bytes(o.disk_free_bytes), 'of ' + bytes(o.disk_total_bytes),
+      o.disk_total_bytes ? 1 - o.disk_free_bytes / o.disk_total_bytes : null));
+  $('footer').textContent = 'postern ' + o.version + ' · ports ' +
+    Object.entries(o.ports).map(([k, v]) => k + ' ' + v).join(', ') + ' · updated ' + when(o.now);
+
+  $('health-tiles').replaceChildren(
+    tile('Duplicates suppressed', h.duplicates_suppressed, 'retries answered, not stored twice'),
+    tile('Partials discarded', h.partials_discarded, 'broken transfers dropped'),
+    tile('Partials kept', h.partials_kept, 'kept as alerts'),
+    tile('Partials superseded', h.partials_superseded, 'replaced by the full copy'));
+  const box = $('abnormal');
+  if (h.abnormal_ends.length === 0) {
+    box.replaceChildren(el('p', { class: 'ok-note' }, 'Every mail client ended its sessions cleanly.'));
+  } else {
+    box.replaceChildren(...h.abnormal_ends.map((a) => el('div', { class: 'issue' },
+      el('div', {}, el('span', { class: 'who' }, a.user), ' from ', el('span', { class: 'mono' }, a.client),
+        ': ' + a.count + (a.count === 1 ? ' time' : ' times') + ', last ' + when(a.last_time) +
+        ', ' + a.retrieved_not_removed + ' messages fetched but not removed'),
+      el('p', {}, a.explanation))));
+  }
+  const rows = r.data.events.map((e) => el('tr', {}, el('td', {}, when(e.time)), el('td', {}, e.kind),
+    el('td', { class: 'mono' }, e.text)));
+  if (rows.length === 0) rows.push(el('tr', {}, el('td', { class: 'empty', colspan: '3' }, 'No events yet.')));
+  $('events').tBodies[0].replaceChildren(...rows);
+  $('diag-note').textContent = r.data.diagnostics.note;
+}
+
+const RULES = [['content', 'Same content'], ['content-or-message-id', 'Same content or Message-ID'], ['off', 'Off']];
+
+function select(options, value, props) {
+  const s = el('select', props || {});
+  for (const [v, label] of options) {
+    const o = el('option', { value: v }, label);
+    if (v === value) o.selected = true;
+    s.append(o);
+  }
+  return s;
+}
+
+async function loadMailboxes() {
+  const r = await api('GET', '/api/mailboxes');
+  if (!r.ok) return;
+  const drows = r.data.domains.map((d) => {
+    const rule = select(RULES, d.dedup_rule, { 'aria-label': 'Duplicate rule for ' + d.name });
+    rule.addEventListener('change', () => change('/api/domains',
+      { action: 'dedup', name: d.name, dedup_rule: rule.value }, $('domain-form'), 'Rule saved for ' + d.name + '.'));
+    return el('tr', {}, el('td', {}, d.name), el('td', {}, rule), el('td', { class: 'actions' },
+      el('button', { class: 'small danger', type: 'button', onclick: () => {
+        if (confirm('Remove the domain ' + d.name + '?')) change('/api/domains', { action: 'remove', name: d.name }, $('domain-form'), 'Domain removed.');
+      } }, 'Remove')));
+  });
+  if (drows.length === 0) drows.push(el('tr', {}, el('td', { class: 'empty', colspan: '3' }, 'No domains yet: add the domain your mail is addressed to.')));
+  $('domains').tBodies[0].replaceChildren(...drows);
+  const urows = r.data.users.map((u) => el('tr', {}, el('td', {}, u.address),
+    el('td', { class: 'num' }, String(u.messages)), el('td', { class: 'num' }, bytes(u.bytes)),
+    el('td', { class: 'actions' },
+      el('button', { class: 'small secondary', type: 'button', onclick: () => {
+        const pw = prompt('New password for ' + u.address + ' (at least 8 characters):');
+        if (pw) change('/api/users', { action: 'password', address: u.address, password: pw }, $('user-form'), 'Password changed.');
+      } }, 'Password'),
+      el('button', { class: 'small danger', type: 'button', onclick: () => {
+        if (confirm('Remove ' + u.address + ' and all of its mail?')) change('/api/users', { action: 'remove', address: u.address }, $('user-form'), 'User removed.');
+      } }, 'Remove'))));
+  if (urows.length === 0) urows.push(el('tr', {}, el('td', { class: 'empty', colspan: '4' }, 'No users yet.')));
+  $('users').tBodies[0].replaceChildren(...urows);
+}
+
+async function change(path, body, form, done) {
+  const r = await api('POST', path, body);
+  say(form, r.ok, r.ok ? done : (r.data.error || 'The change failed (HTTP ' + r.status + ').'));
+  if (r.ok) { loadMailboxes(); refresh(); }
+  return r.ok;
+}
+
+// The settings the page offers, grouped; the server validates every value.
+const YESNO = [['yes', 'Yes'], ['no', 'No']];
+const GROUPS = [
+  { id: 'mail', title: 'Mail', fields: [
+    { key: 'hostname', label: 'Host name', help: 'Used in the SMTP greeting and the certificate.' },
+    { key: 'max_message_bytes', label: 'Largest message (bytes)', type: 'number', help: 'At least 65536 (RFC 5321).' }] },
+  { id: 'dedup', title: 'Duplicates', fields: [
+    { key: 'allow_duplicates', label: 'Store every copy, even duplicates', options: YESNO },
+    { key: 'dedup_window_h', label: 'Remember messages for (hours)', type: 'number', help: 'Senders retry for 4-5 days; 120 covers that.' },
+    { key: 'dedup_rule', label: 'Default duplicate rule', options: RULES },
+    { key: 'partial_policy', label: 'Broken transfers', options: [['discard', 'Discard'], ['keep-as-alert', 'Keep as an alert']] }] },
+  { id: 'security', title: 'Security', fields: [
+    { key: 'allow_plaintext_login', label: 'Allow POP3 passwords without TLS', options: YESNO,
+      help: 'Only for old mail clients on a trusted network.' }] },
+  { id: 'ports', title: 'Ports', fields: [
+    { key: 'smtp_port', label: 'SMTP', type: 'number' }, { key: 'pop3_port', label: 'POP3', type: 'number' },
+    { key: 'pop3s_port', label: 'POP3S', type: 'number' }, { key: 'http_port', label: 'HTTP', type: 'number' },
+    { key: 'https_port', label: 'HTTPS', type: 'number' }] },
+];
+
+async function loadSettings() {
+  const r = await api('GET', '/api/settings');
+  if (!r.ok) return;
+  const byKey = Object.fromEntries(r.data.settings.map((s) => [s.key, s]));
+  const forms = GROUPS.map((g) => {
+    const present = g.fields.filter((f) => byKey[f.key]);
+    const restart = present.some((f) => byKey[f.key].needs_restart);
+    const form = el('form', { class: 'group', id: 'settings-' + g.id },
+      el('h3', {}, g.title, restart ? ' ' : null, restart ? el('span', { class: 'badge' }, 'needs restart') : null));
+    for (const f of present) {
+      const s = byKey[f.key], id = 'set-' + f.key;
+      const input = f.options ? select(f.options, s.value, { id })
+        : el('input', { id, value: s.value, type: f.type || 'text', inputmode: f.type === 'number' ? 'numeric' : 'text' });
+      if (!s.editable) input.disabled = true;
+      input.dataset.key = f.key;
+      input.dataset.initial = s.value;
+      form.append(el('label', { for: id }, f.label), input);
+      if (f.help) form.append(el('div', { class: 'field-help' }, f.help));
+    }
+    form.append(el('button', { type: 'submit', id: 'save-' + g.id }, 'Save'), el('p', { class: 'msg', role: 'status' }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const changes = {};
+      for (const input of form.querySelectorAll('[data-key]')) {
+        if (input.value !== input.dataset.initial) changes[input.dataset.key] = input.value;
+      }
+      if (Object.keys(changes).length === 0) return say(form, true, 'Nothing changed.');
+      const res = await api('POST', '/api/settings', { changes });
+      if (!res.ok) return say(form, false, res.data.error || 'Saving failed.');
+      for (const input of form.querySelectorAll('[data-key]')) input.dataset.initial = input.value;
+      say(form, true, restart ? 'Saved. Restart postern to use the new ports.' : 'Saved and applied.');
+    });
+    return form;
+  });
+  $('setting-forms').replaceChildren(...forms);
+}
+
+function setupToken() {
+  const hash = location.hash.replace(/^#/, '');
+  if (/^[0-9a-f]{32}$/.test(hash)) return hash;
+  return new URLSearchParams(location.search).get('token') || '';
+}
+
+function wire() {
+  $('setup-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target, pw = $('setup-password').value;
+    if (pw !== $('setup-repeat').value) return say(form, false, 'The two passwords differ.');
+    const r = await api('POST', '/api/setup', { token: setupToken(), password: pw });
+    if (!r.ok) return say(form, false, r.data.error || 'Set-up failed.');
+    history.replaceState(null, '', '/');  // the token is spent: drop it from the address bar
+    state.csrf = r.data.csrf;
+    enterMain();
+  });
+  $('login-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const r = await api('POST', '/api/login', { password: $('login-password').value });
+    if (!r.ok) return say(ev.target, false, r.data.error || 'Login failed.');
+    $('login-password').value = '';
+    state.csrf = r.data.csrf;
+    enterMain();
+  });
+  $('logout').addEventListener('click', async () => {
+    await api('POST', '/api/logout', {});
+    state.csrf = '';
+    showLogin();
+  });
+  $('domain-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const name = $('domain-name').value.trim();
+    if (await change('/api/domains', { action: 'add', name }, ev.target, 'Domain ' + name + ' added.')) $('domain-name').value = '';
+  });
+  $('user-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const address = $('user-address').value.trim();
+    if (await change('/api/users', { action: 'add', address, password: $('user-password').value }, ev.target, 'User ' + address + ' added.')) {
+      $('user-address').value = '';
+      $('user-password').value = '';
+    }
+  });
+  $('cert-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const r = await api('POST', '/api/certificate', { cert: $('cert-pem').value, key: $('key-pem').value });
+    say(ev.target, r.ok, r.ok ? 'Installed. Restart postern to serve the new certificate.' : (r.data.error || 'Installing failed.'));
+  });
+}
+
+wire();
+start();

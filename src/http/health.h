@@ -1,0 +1,48 @@
+// Delivery health from the event log: dedup and partial counters and the POP3
+// sessions that ended without QUIT, grouped per user and client and explained
+// in plain language. Pure: events in, a summary out.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/backend.h"
+
+namespace postern::http {
+
+// Event kinds counted here (written by pop3/conversation.cpp and the dedup path).
+inline constexpr std::string_view kEventAbnormalEnd = "pop3-abnormal-end";
+inline constexpr std::string_view kEventDuplicate = "duplicate-suppressed";
+inline constexpr std::string_view kEventPartialDiscarded = "partial-discarded";
+inline constexpr std::string_view kEventPartialKept = "partial-kept";
+inline constexpr std::string_view kEventPartialSuperseded = "partial-superseded";
+
+struct AbnormalEnds {
+  std::string user;
+  std::string client;
+  std::uint64_t count = 0;
+  std::int64_t last_time = 0;
+  std::string last_reason;  // "disconnect", "timeout", ...
+  // Messages retrieved in those sessions but not removed (no UPDATE without
+  // QUIT, RFC 1939 §6): they will be downloaded again.
+  std::uint64_t retrieved_not_removed = 0;
+  std::string explanation;
+};
+
+struct Health {
+  std::uint64_t duplicates_suppressed = 0;
+  std::uint64_t partials_discarded = 0, partials_kept = 0, partials_superseded = 0;
+  std::vector<AbnormalEnds> abnormal_ends;  // most recent first
+};
+
+// The value of `key` in "k1=v1 k2=v2" text; empty when absent.
+std::string field_of(std::string_view text, std::string_view key);
+
+// One sentence per end reason, saying what happened and what to check.
+std::string explain_abnormal_end(std::string_view reason);
+
+Health summarize(const std::vector<EventView>& events);
+
+}  // namespace postern::http

@@ -1,0 +1,79 @@
+// The HTTP and HTTPS listeners and the once-a-second request-timeout sweep.
+#include "http/server.h"
+
+#include <vector>
+
+namespace postern::http {
+
+Server::Server(ServerOptions options, Api& api, const core::Clock& clock)
+    : options_(std::move(options)), api_(api), clock_(clock) {}
+
+Server::~Server() {
+  stop();
+}
+
+core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptions options,
+                                                    Api& api, const core::Clock& clock,
+                                                    const tls::ServerConfig* tls) {
+  std::unique_ptr<Server> server(new Server(std::move(options), api, clock));
+  Server* raw = server.get();
+  auto plain = net::Listener::start(loop, raw->options_.listen, [raw](net::Connection& conn) {
+    return raw->accept(conn, false);
+  });
+  if (!plain) return plain.error();
+  raw->listener_ = std::move(*plain);
+  if (tls != nullptr) {
+    raw->options_.listen_tls.tls = tls;
+    auto secure =
+        net::Listener::start(loop, raw->options_.listen_tls,
+                             [raw](net::Connection& conn) { return raw->accept(conn, true); });
+    if (!secure) return secure.error();
+    raw->tls_listener_ = std::move(*secure);
+  }
+  raw->sweep_ = new uv_timer_t;
+  uv_timer_init(loop, raw->sweep_);
+  raw->sweep_->data = raw;
+  uv_timer_start(raw->sweep_, &Server::on_sweep, 1000, 1000);
+  return server;
+}
+
+net::ConnectionHandler* Server::accept(net::Connection& conn, bool secure) {
+  conn.set_limits(options_.buffers);
+  RequestContext context{conn.peer_address(), secure,
+                         secure ? tls_listener_->bound_port() : listener_->bound_port()};
+  return new Exchange(conn, api_, clock_, options_.exchange, registry_, std::move(context));
+}
+
+void Server::on_sweep(uv_timer_t* timer) noexcept {
+  auto* self = static_cast<Server*>(timer->data);
+  if (self == nullptr) return;
+  const core::TimePoint now = self->clock_.now();
+  // check_deadline may close a connection, but on_closed (which edits the set)
+  // runs on a later loop turn, never inside this loop.
+  std::vector<Exchange*> live(self->registry_->live.begin(), self->registry_->live.end());
+  for (Exchange* exchange : live) exchange->check_deadline(now);
+}
+
+std::uint16_t Server::port() const {
+  return listener_ ? listener_->bound_port() : 0;
+}
+std::uint16_t Server::tls_port() const {
+  return tls_listener_ ? tls_listener_->bound_port() : 0;
+}
+std::size_t Server::connections() const {
+  return (listener_ ? listener_->connection_count() : 0) +
+         (tls_listener_ ? tls_listener_->connection_count() : 0);
+}
+
+void Server::stop() {
+  if (listener_) listener_->close();
+  if (tls_listener_) tls_listener_->close();
+  if (sweep_ != nullptr) {
+    sweep_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(sweep_),
+             [](uv_handle_t* handle) noexcept { delete reinterpret_cast<uv_timer_t*>(handle); });
+    sweep_ = nullptr;
+  }
+}
+
+}  // namespace postern::http

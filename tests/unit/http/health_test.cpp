@@ -1,0 +1,43 @@
+// Grouping abnormal POP3 ends and counting dedup events.
+#include "http/health.h"
+
+#include <doctest/doctest.h>
+
+using namespace postern::http;
+
+TEST_CASE("Abnormal ends are grouped per user and client with totals and the last reason") {
+  std::vector<EventView> events = {
+      {300, "pop3-abnormal-end",
+       "user=bob@example.org client=192.168.1.20 reason=timeout retrieved=2 marked_deleted=2"},
+      {200, "duplicate-suppressed", "mailbox=bob@example.org"},
+      {150, "pop3-abnormal-end",
+       "user=ann@example.org client=192.168.1.30 reason=disconnect retrieved=0 marked_deleted=0"},
+      {100, "pop3-abnormal-end",
+       "user=bob@example.org client=192.168.1.20 reason=disconnect retrieved=3 marked_deleted=3"},
+      {90, "partial-discarded", ""},
+      {80, "partial-kept", ""},
+      {70, "partial-superseded", ""},
+      {60, "partial-kept", ""},
+  };
+  Health h = summarize(events);
+  CHECK(h.duplicates_suppressed == 1);
+  CHECK(h.partials_discarded == 1);
+  CHECK(h.partials_kept == 2);
+  CHECK(h.partials_superseded == 1);
+  REQUIRE(h.abnormal_ends.size() == 2);
+  const AbnormalEnds& bob = h.abnormal_ends[0];
+  CHECK(bob.user == "bob@example.org");
+  CHECK(bob.client == "192.168.1.20");
+  CHECK(bob.count == 2);
+  CHECK(bob.last_time == 300);
+  CHECK(bob.last_reason == "timeout");
+  CHECK(bob.retrieved_not_removed == 5);
+  CHECK(bob.explanation.find("timed out") != std::string::npos);
+  CHECK(h.abnormal_ends[1].explanation.find("without sending QUIT") != std::string::npos);
+}
+
+TEST_CASE("field_of finds a key only as a whole key") {
+  CHECK(field_of("user=a client=b", "client") == "b");
+  CHECK(field_of("xuser=a user=c", "user") == "c");
+  CHECK(field_of("user=a", "client").empty());
+}
