@@ -11,6 +11,7 @@
 #include "core/bytes.h"
 #include "store/catalogue.h"
 #include "store/events.h"
+#include "store/ledger.h"
 
 namespace postern::store {
 namespace {
@@ -183,85 +184,6 @@ Result<BodyRecord> find_body(Txn& txn, const Digest& body) {
 
 namespace {
 
-// Ledger step 1: the kept partial named by `key` goes, unless retrieved.
-Result<void> supersede_partial(WriteTxn& txn, const DeliveryRequest& request,
-                               const std::string& address, std::uint64_t mailbox_id,
-                               const Fingerprint& key, Delivered& out) {
-  const std::string row_key = dedup_key(mailbox_id, key);
-  auto row = txn.get(Db::dedup, row_key);
-  if (!row) return row.error().code == Errc::not_found ? Result<void>() : row.error();
-  auto rec = decode_dedup(*row);
-  if (!rec) return rec.error();
-  if (auto d = txn.del(Db::dedup, row_key); !d) return d;
-  auto msg = txn.get(Db::messages, message_key(mailbox_id, rec->uid));
-  if (!msg) return msg.error().code == Errc::not_found ? Result<void>() : msg.error();
-  auto info = decode_message(*msg);
-  if (!info) return info.error();
-  if (!(info->flags & kFlagPartial)) return {};
-  std::string text = "mailbox=" + address + " uid=" + std::to_string(rec->uid) +
-                     " message_id=" + (request.message_id.empty() ? "-" : request.message_id);
-  if (info->flags & kFlagRetrieved) {
-    // Already downloaded: deleting it now would not unsee it, and the new copy
-    // is the real one, so both stay and the event says so.
-    out.retrieved_partial_uid = rec->uid;
-    return append_event(txn, "partial-superseded", text + " removed=no reason=already-retrieved",
-                        request.received_at);
-  }
-  const std::uint32_t uid = rec->uid;
-  if (auto d = delete_messages(txn, mailbox_id, std::span<const std::uint32_t>(&uid, 1)); !d) {
-    return d;
-  }
-  out.superseded_partial_uid = uid;
-  if (auto r = add_stat(txn, kStatPartialsSuperseded); !r) return r;
-  return append_event(txn, "partial-superseded", text + " removed=yes", request.received_at);
-}
-
-// Ledger step 2: the first live row among `check`, if any.
-Result<std::optional<std::pair<DedupRecord, const char*>>> live_row(
-    Txn& txn, const DeliveryRequest& request, std::uint64_t mailbox_id, const Recipient& rcpt) {
-  for (const DedupCheck& c : rcpt.check) {
-    auto v = txn.get(Db::dedup, dedup_key(mailbox_id, c.fp));
-    if (!v) {
-      if (v.error().code == Errc::not_found) continue;
-      return v.error();
-    }
-    auto rec = decode_dedup(*v);
-    if (!rec) return rec.error();
-    if (rec->first_seen >= request.dedup_not_before) {
-      return std::optional<std::pair<DedupRecord, const char*>>(std::make_pair(*rec, c.rule));
-    }
-  }
-  return std::optional<std::pair<DedupRecord, const char*>>();
-}
-
-// Ledger step 3: rows for a stored copy. A live row is kept (first seen stays
-// true when a rule or the switch let a second copy through); an expired one
-// is overwritten.
-Result<void> record_rows(WriteTxn& txn, const DeliveryRequest& request, std::uint64_t mailbox_id,
-                         const Recipient& rcpt, std::uint32_t uid) {
-  std::vector<Fingerprint> rows;
-  if (request.flags & kFlagPartial) {
-    if (rcpt.partial_key) rows.push_back(*rcpt.partial_key);
-  } else {
-    rows = rcpt.record;
-  }
-  for (const Fingerprint& fp : rows) {
-    const std::string key = dedup_key(mailbox_id, fp);
-    if (auto v = txn.get(Db::dedup, key); v) {
-      auto rec = decode_dedup(*v);
-      if (!rec) return rec.error();
-      const bool partial_row = rcpt.partial_key && fp == *rcpt.partial_key;
-      if (rec->first_seen >= request.dedup_not_before && !partial_row) continue;
-    } else if (v.error().code != Errc::not_found) {
-      return v.error();
-    }
-    if (auto r = txn.put(Db::dedup, key, encode(DedupRecord{request.received_at, uid})); !r) {
-      return r;
-    }
-  }
-  return {};
-}
-
 // Every recipient suppressed and the body new: chunks staged ahead of the
 // delivery (Writer) have no body row to own them, so they go now.
 Result<void> drop_unowned_chunks(WriteTxn& txn, const SpooledBody& body) {
@@ -290,8 +212,8 @@ Result<DeliveryOutcome> deliver(WriteTxn& txn, const DeliveryRequest& request) {
     const std::uint64_t mailbox_id = user->record.mailbox_id;
     Delivered out{user->address, mailbox_id};
     if (rcpt.supersede_partial) {
-      auto r = supersede_partial(txn, request, user->address, mailbox_id, *rcpt.supersede_partial,
-                                 out);
+      auto r =
+          supersede_partial(txn, request, user->address, mailbox_id, *rcpt.supersede_partial, out);
       if (!r) return r.error();
     }
     auto live = live_row(txn, request, mailbox_id, rcpt);
@@ -304,8 +226,8 @@ Result<DeliveryOutcome> deliver(WriteTxn& txn, const DeliveryRequest& request) {
       out.uid = row.uid;
       out.first_seen = row.first_seen;
       if (auto r = add_stat(txn, kStatDuplicatesSuppressed); !r) return r.error();
-      std::string text = "mailbox=" + user->address + " message_id=" +
-                         (request.message_id.empty() ? "-" : request.message_id) +
+      std::string text = "mailbox=" + user->address +
+                         " message_id=" + (request.message_id.empty() ? "-" : request.message_id) +
                          " rule=" + rule + " first_seen=" + std::to_string(row.first_seen);
       if (request.flags & kFlagPartial) text += " partial=yes";
       if (auto r = append_event(txn, "duplicate-suppressed", text, request.received_at); !r) {
@@ -364,41 +286,6 @@ Result<DeliveryOutcome> deliver(WriteTxn& txn, const DeliveryRequest& request) {
     return r.error();
   }
   return outcome;
-}
-
-Result<DedupStats> stats(Txn& txn) {
-  DedupStats out;
-  const std::pair<const char*, std::uint64_t*> keys[] = {
-      {kStatDuplicatesSuppressed, &out.duplicates_suppressed},
-      {kStatPartialsDiscarded, &out.partials_discarded},
-      {kStatPartialsKept, &out.partials_kept},
-      {kStatPartialsSuperseded, &out.partials_superseded}};
-  for (const auto& [key, field] : keys) {
-    auto v = txn.get(Db::meta, key);
-    if (!v) {
-      if (v.error().code == Errc::not_found) continue;
-      return v.error();
-    }
-    if (v->size() != 8) return err(Errc::corrupt, "stat");
-    *field = core::get_be64(*v);
-  }
-  return out;
-}
-
-Result<void> add_stat(WriteTxn& txn, const char* key, std::uint64_t n) {
-  std::uint64_t value = 0;
-  if (auto v = txn.get(Db::meta, key); v) {
-    if (v->size() != 8) return err(Errc::corrupt, "stat");
-    value = core::get_be64(*v);
-  } else if (v.error().code != Errc::not_found) {
-    return v.error();
-  }
-  return txn.put(Db::meta, key, encode_u64(value + n));
-}
-
-Result<void> record_partial_discarded(WriteTxn& txn, std::string_view text, std::int64_t time) {
-  if (auto r = add_stat(txn, kStatPartialsDiscarded); !r) return r;
-  return append_event(txn, "partial-discarded", text, time);
 }
 
 Result<std::vector<MessageInfo>> list_messages(Txn& txn, std::uint64_t mailbox_id) {
@@ -490,32 +377,6 @@ Result<void> drop_mailbox(WriteTxn& txn, std::uint64_t mailbox_id) {
     if (auto d = txn.del(Db::dedup, k); !d) return d;
   }
   return txn.del(Db::mailboxes, encode_u64(mailbox_id));
-}
-
-Result<DedupRecord> find_dedup(Txn& txn, std::uint64_t mailbox_id, const Fingerprint& fp) {
-  auto v = txn.get(Db::dedup, dedup_key(mailbox_id, fp));
-  if (!v) return err(v.error().code, "dedup");
-  return decode_dedup(*v);
-}
-
-Result<std::uint64_t> expire_dedup(WriteTxn& txn, std::int64_t before) {
-  std::vector<std::string> old;
-  Result<void> bad;
-  auto r = for_each(txn, Db::dedup, {}, [&](std::string_view k, std::string_view v) {
-    auto rec = decode_dedup(v);
-    if (!rec) {
-      bad = rec.error();
-      return false;
-    }
-    if (rec->first_seen < before) old.emplace_back(k);
-    return true;
-  });
-  if (!r) return r.error();
-  if (!bad) return bad.error();
-  for (const auto& k : old) {
-    if (auto d = txn.del(Db::dedup, k); !d) return d.error();
-  }
-  return static_cast<std::uint64_t>(old.size());
 }
 
 }  // namespace postern::store
