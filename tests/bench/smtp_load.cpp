@@ -231,11 +231,15 @@ void Load::flush(Connection& c) {
 // RFC 5321 §4.2.1: a multiline reply is "code-text" lines ended by one "code text" line.
 void Load::receive(Connection& c) {
   char buf[16384];
+  bool ended = false;  // end of stream or failure: handled after the replies already read
   for (;;) {
     ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n <= 0) return close(c, c.state != State::quit);
+    if (n <= 0) {
+      ended = true;
+      break;
+    }
     c.in.append(buf, static_cast<std::size_t>(n));
   }
   std::size_t start = 0;
@@ -252,6 +256,8 @@ void Load::receive(Connection& c) {
     if (c.fd < 0) return;
   }
   c.in.erase(0, start);
+  // The server closing after its 221 to QUIT is the normal end; anywhere else it is an error.
+  if (ended) close(c, c.state != State::quit);
 }
 
 void Load::next_message(Connection& c) {
@@ -372,7 +378,8 @@ int Load::run() {
   std::sort(latencies_ms_.begin(), latencies_ms_.end());
   auto pct = [&](double p) {
     if (latencies_ms_.empty()) return 0.0;
-    return latencies_ms_[static_cast<std::size_t>(p * static_cast<double>(latencies_ms_.size() - 1))];
+    return latencies_ms_[static_cast<std::size_t>(p *
+                                                  static_cast<double>(latencies_ms_.size() - 1))];
   };
   unsigned long unfinished = o_.messages - std::min(o_.messages, accepted_ + errors_);
   double rate = elapsed > 0 ? static_cast<double>(accepted_) / elapsed : 0;
@@ -385,8 +392,8 @@ int Load::run() {
   std::printf(
       "smtp_load: %lu of %lu messages of %zu bytes accepted over %u connections in %.2f s: "
       "%.1f msg/s; '.' -> 250 latency p50 %.2f ms, p99 %.2f ms; %lu errors%s\n",
-      accepted_, o_.messages, o_.size, o_.connections, elapsed, rate, pct(0.50), pct(0.99),
-      errors_, timed_out ? " (time limit reached)" : "");
+      accepted_, o_.messages, o_.size, o_.connections, elapsed, rate, pct(0.50), pct(0.99), errors_,
+      timed_out ? " (time limit reached)" : "");
   return accepted_ == o_.messages && errors_ == 0 ? 0 : 1;
 }
 

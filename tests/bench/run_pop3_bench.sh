@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# run_pop3_bench.sh: postern's POP3 retrieval throughput against a private Dovecot, same mailboxes.
+#
+# Usage: run_pop3_bench.sh POSTERN_BINARY [--quick] [--tls] [--tools DIR] [--keep]
+#   10 users bench1..bench10@example.org, 20 messages of 100 KB each, the same Maildir files
+#   imported into postern (`postern import --maildir`) and served in place by Dovecot. Each run:
+#   pop3_load with 10 connections, one user each, R rounds of USER/PASS, LIST, UIDL, RETR all,
+#   QUIT (R = 10; --quick: 2). 3 runs alternating postern then Dovecot; prints median MB/s and
+#   msg/s, the ratio postern/Dovecot and postern's peak RSS (VmHWM) after all runs.
+#   --tls         POP3S (implicit TLS, a full handshake per session) on both servers instead
+#   --tools DIR   where pop3_load is (default: tests/bench next to POSTERN_BINARY)
+#   --keep        keep the temporary directory (logs, stores) for inspection
+# Exit: 0 with zero errors and every message retrieved, 1 otherwise, 77 (skipped) without root
+# or the Dovecot packages. Loopback only; every run is bounded by rounds and --time-limit.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=anchors/lib.sh
+. "$here/anchors/lib.sh"
+
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+postern=$(readlink -f "$1")
+shift
+quick=0 keep=0 tls=0 tools=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --tls) tls=1 ;;
+    --keep) keep=1 ;;
+    --tools) tools=$2; shift ;;
+    *) usage >&2; exit 2 ;;
+  esac
+  shift
+done
+tools=${tools:-$(dirname "$postern")/tests/bench}
+load=$tools/pop3_load
+[ -x "$postern" ] || { echo "no postern binary at $postern" >&2; exit 2; }
+[ -x "$load" ] || { echo "no pop3_load at $load (build the pop3_load target)" >&2; exit 2; }
+anchors_available dovecot-core dovecot-pop3d
+
+users=10
+per_user=20
+size=102400
+runs=3
+rounds=10
+limit=120
+[ "$quick" = 1 ] && rounds=2 limit=30
+password=bench-password
+
+work=$(mktemp -d /tmp/postern-pop3-bench-XXXXXX)
+chmod 755 "$work"  # Dovecot's mail processes (uid nobody) read the Maildirs below it
+# shellcheck disable=SC2317  # run by the EXIT trap
+cleanup() {
+  postern_stop || true
+  "$here/anchors/dovecot.sh" stop "$work/dovecot" || true
+  if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+python3 "$here/anchors/make_maildirs.py" "$work/maildirs" "$users" "$per_user" "$size"
+cp -a "$work/maildirs" "$work/dovecot-mail"
+
+mkdir -p "$work/postern"
+data=$work/postern/data
+postern_setup "$postern" "$data"
+postern_cli "$postern" "$data" import --maildir "$work/maildirs"
+for n in $(seq "$users"); do
+  echo "$password" | postern_cli "$postern" "$data" user passwd "bench$n@example.org"
+done
+postern_start "$postern" "$data" "$work/postern"
+service=pop3 mode=plaintext tls_flag=()
+[ "$tls" = 1 ] && service=pop3s mode="implicit TLS" tls_flag=(--tls)
+postern_port=$(ready_port "$service")
+if [ -z "$postern_port" ]; then
+  echo "FAIL: postern's ready line has no $service= (is the POP3 service wired?): $POSTERN_READY" >&2
+  exit 1
+fi
+dovecot_port=$(free_port)
+if [ "$tls" = 1 ]; then
+  dovecot_tls_port=$(free_port)
+  "$here/anchors/dovecot.sh" start "$work/dovecot" "$dovecot_port" "$work/dovecot-mail" \
+    "$password" "$dovecot_tls_port"
+  dovecot_port=$dovecot_tls_port
+else
+  "$here/anchors/dovecot.sh" start "$work/dovecot" "$dovecot_port" "$work/dovecot-mail" "$password"
+fi
+
+failed=0
+# run NAME PORT R: one pop3_load run; appends its machine line to $work/results.
+run() {
+  local name=$1 port=$2 r=$3 line status=0 want
+  line=$("$load" --host 127.0.0.1 --port "$port" --connections "$users" \
+    --user 'bench{n}@example.org' --password "$password" --rounds "$r" \
+    --time-limit "$limit" "${tls_flag[@]}" | sed -n 1p) || status=$?
+  echo "server=$name $line" >>"$work/results"
+  want=$((r * users * per_user))
+  if [ "$status" != 0 ] || [ "$(field errors <<<" $line")" != 0 ] ||
+    [ "$(field messages <<<" $line")" != "$want" ]; then
+    echo "FAIL: $name (want $want messages, zero errors): $line" >&2
+    failed=1
+  fi
+}
+
+: >"$work/results"
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+echo "warm-up: one round on each server (not counted)"
+run postern "$postern_port" 1
+run dovecot "$dovecot_port" 1
+: >"$work/results"
+
+for r in $(seq "$runs"); do
+  run postern "$postern_port" "$rounds"
+  run dovecot "$dovecot_port" "$rounds"
+  echo "  run $r: $(field mb_per_s <"$work/results" | tail -2 | paste -sd/) MB/s (postern/dovecot)"
+done
+hwm=$(vm_hwm "$POSTERN_PID")
+split=$(rss_split "$POSTERN_PID")
+
+median_of() {  # median_of SERVER KEY: the median of KEY over that server's runs
+  grep "^server=$1 " "$work/results" | field "$2" | median
+}
+echo
+echo "POP3: $users connections x $rounds rounds x $per_user messages of $size bytes per run," \
+  "median of $runs runs, loopback, $mode"
+printf '%-8s | %10s | %10s\n' "" "MB/s" "msg/s"
+pm=$(median_of postern mb_per_s) dm=$(median_of dovecot mb_per_s)
+pn=$(median_of postern msgs_per_s) dn=$(median_of dovecot msgs_per_s)
+printf '%-8s | %10s | %10s\n' postern "$pm" "$pn" Dovecot "$dm" "$dn" ratio "$(ratio "$pm" "$dm")" \
+  "$(ratio "$pn" "$dn")"
+echo "bench=pop3_summary tls=$tls postern_mb_per_s=$pm dovecot_mb_per_s=$dm ratio=$(ratio "$pm" "$dm")"
+echo "postern peak RSS (VmHWM) after all runs: $hwm kB (RSS now: $split)"
+
+postern_stop || { echo "FAIL: postern did not exit 0 on SIGTERM" >&2; failed=1; }
+if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' "$work/postern/postern.log"; then
+  echo "FAIL: sanitizer report in postern's log" >&2
+  failed=1
+fi
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine skews figures)"
+[ "$failed" = 0 ] && echo "PASS: zero errors" || echo "FAIL: see the lines above"
+exit "$failed"
