@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "app/config.h"
+#include "app/link_service.h"
 #include "app/listen.h"
 #include "core/log.h"
 #include "http/api.h"
@@ -343,10 +344,57 @@ class AppBackend final : public http::Backend {
   const http::Server* server_ = nullptr;
 };
 
+// The page's link diagnostics over LinkService: diag's types into the page's views.
+class AppDiagnostics final : public http::Diagnostics {
+ public:
+  explicit AppDiagnostics(LinkService& links) : links_(links) {}
+
+  core::Result<std::unique_ptr<http::TraceRun>, http::TraceRefusal> start_trace(
+      std::string host, http::TraceCallbacks callbacks) override {
+    auto run = links_.trace(
+        host,
+        [on_hop = callbacks.on_hop](const diag::HopResult& h) {
+          on_hop({h.ttl, h.address, h.also, h.sent, h.received, h.loss_percent(), h.rtt_min_us,
+                  h.rtt_avg_us, h.rtt_max_us, h.mtu, h.destination, h.unreachable});
+        },
+        [on_done = callbacks.on_done](const diag::TraceResult& r, const std::string& message) {
+          on_done({diag::to_string(r.outcome), message, r.address, r.mx, r.path_mtu});
+        });
+    if (!run) return http::TraceRefusal{run.error().bad_input, run.error().message};
+    struct Held final : http::TraceRun {
+      explicit Held(std::unique_ptr<LinkService::Run> r) : run(std::move(r)) {}
+      std::unique_ptr<LinkService::Run> run;
+    };
+    return std::unique_ptr<http::TraceRun>(new Held(std::move(*run)));
+  }
+
+  core::Result<http::LinkReport, http::Problem> links(std::int64_t since_ms, std::size_t max_points,
+                                                      std::size_t max_series) override {
+    auto series = links_.links(since_ms, max_points, max_series);
+    if (!series) return series.error();
+    http::LinkReport report;
+    report.interval_s = links_.interval().count();
+    for (const auto& s : *series) {
+      http::LinkSeries out{s.target, s.role, {}};
+      for (const auto& p : s.samples) {
+        const bool none = p.lost >= p.sent;  // rtt 0 is stored for "none answered"
+        out.points.push_back(
+            {p.time_ms, none ? -1 : static_cast<std::int64_t>(p.rtt_us), p.sent, p.lost});
+      }
+      report.series.push_back(std::move(out));
+    }
+    return report;
+  }
+
+ private:
+  LinkService& links_;
+};
+
 class HttpService final : public Service {
  public:
-  HttpService(std::unique_ptr<AppBackend> backend, std::unique_ptr<http::Api> api)
-      : backend_(std::move(backend)), api_(std::move(api)) {}
+  HttpService(std::unique_ptr<AppBackend> backend, std::unique_ptr<AppDiagnostics> diagnostics,
+              std::unique_ptr<http::Api> api)
+      : backend_(std::move(backend)), diagnostics_(std::move(diagnostics)), api_(std::move(api)) {}
   void set_server(std::unique_ptr<http::Server> server) {
     server_ = std::move(server);
     backend_->set_server(server_.get());
@@ -366,6 +414,7 @@ class HttpService final : public Service {
  private:
   // Dependency order: the server calls the Api, which calls the backend.
   std::unique_ptr<AppBackend> backend_;
+  std::unique_ptr<AppDiagnostics> diagnostics_;  // null without a LinkService
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;
 };
@@ -381,9 +430,12 @@ std::string url_host(const Settings& settings) {
 core::Result<std::unique_ptr<Service>, std::string> start_http(ServiceContext& context,
                                                                const Settings& settings,
                                                                HttpHooks hooks) {
+  auto diagnostics = hooks.links ? std::make_unique<AppDiagnostics>(*hooks.links) : nullptr;
   auto backend = std::make_unique<AppBackend>(context, settings, std::move(hooks));
-  auto api = std::make_unique<http::Api>(*backend, context.clock);
-  auto service = std::make_unique<HttpService>(std::move(backend), std::move(api));
+  auto api =
+      std::make_unique<http::Api>(*backend, context.clock, http::ApiOptions{}, diagnostics.get());
+  auto service =
+      std::make_unique<HttpService>(std::move(backend), std::move(diagnostics), std::move(api));
 
   http::ServerOptions options;
   options.listen = listener_options("http", settings, settings.http_port);

@@ -14,6 +14,8 @@
 
 namespace postern::app {
 
+class LinkService;
+
 struct HttpHooks {
   // After the page saved settings: re-read them and reconfigure every service
   // (serve()'s SIGHUP path). Empty: the service raises SIGHUP on its own process,
@@ -21,6 +23,9 @@ struct HttpHooks {
   std::function<void()> on_settings_changed;
   // Open connections per service for the Overview. Empty: HTTP's own only.
   std::function<std::vector<std::pair<std::string, std::uint64_t>>()> connections;
+  // Link diagnostics for the page's traces and chart; null: those routes answer 503.
+  // REQUIRES: outlives the service (serve() owns it).
+  LinkService* links = nullptr;
 };
 
 // Binds http_port (plain) and https_port (implicit TLS with context.tls).

@@ -15,6 +15,7 @@
 
 #include "app/config.h"
 #include "app/housekeeping.h"
+#include "app/link_service.h"
 #include "app/privileges.h"
 #include "app/service.h"
 #include "app/services.h"
@@ -37,6 +38,7 @@ class Appliance {
 
   ~Appliance() {
     services_.clear();
+    links_.reset();
     signals_.reset();
     housekeeping_.reset();
     // Let the writer's last batch and every close callback finish; the writer
@@ -77,6 +79,15 @@ class Appliance {
     if (!tls_config) return fatal("cannot set up TLS", tls_config.error());
     tls_config_ = std::move(*tls_config);
 
+    auto links = LinkService::start(
+        {&loop_, *env_, *writer_, clock_, [this](const core::Error& e) { on_fatal(e); }},
+        settings_);
+    if (!links) {
+      std::fprintf(stderr, "postern: %s\n", links.error().c_str());
+      return 1;
+    }
+    links_ = std::move(*links);
+
     ServiceContext context{&loop_,
                            *env_,
                            *writer_,
@@ -84,7 +95,11 @@ class Appliance {
                            *tls_config_,
                            clock_,
                            [this](const core::Error& e) { on_fatal(e); },
-                           [this] { reload(); }};
+                           [this] { reload(); },
+                           links_.get(),
+                           [this](std::string peer) {
+                             if (links_) links_->on_broken_session(peer);
+                           }};
     auto started = start_services(context, settings_, services_);
     if (!started) {
       std::fprintf(stderr, "postern: %s\n", started.error().c_str());
@@ -128,6 +143,7 @@ class Appliance {
     auto reloaded = apply_saved_settings(*env_, settings_);
     if (!reloaded) POSTERN_LOG_WARN("app event=reload-warning %s", reloaded.error().c_str());
     for (const auto& service : services_) service->reconfigure(settings_);
+    if (links_) links_->reconfigure(settings_);
     POSTERN_LOG_INFO("app event=reloaded");
   }
 
@@ -142,6 +158,7 @@ class Appliance {
 
   void stop() {
     for (const auto& service : services_) service->stop();
+    if (links_) links_->stop();
     signals_.reset();
     housekeeping_.reset();
     // The loop ends when the writer's last batch and every connection have closed.
@@ -154,6 +171,7 @@ class Appliance {
   std::unique_ptr<net::UvExecutor> executor_;
   std::unique_ptr<store::Writer> writer_;
   std::unique_ptr<tls::ServerConfig> tls_config_;
+  std::unique_ptr<LinkService> links_;  // before services_: they borrow it
   std::vector<std::unique_ptr<Service>> services_;
   std::unique_ptr<Housekeeping> housekeeping_;
   std::unique_ptr<Signals> signals_;

@@ -18,6 +18,7 @@ core::Result<void, std::string> start_services(ServiceContext& context, const Se
   // The page's Overview counts every service's connections; `out` outlives them.
   HttpHooks hooks;
   hooks.on_settings_changed = context.reload;
+  hooks.links = context.links;
   hooks.connections = [&out] {
     std::vector<std::pair<std::string, std::uint64_t>> counts;
     for (const auto& service : out) counts.emplace_back(service->name(), service->connections());

@@ -18,6 +18,8 @@
 
 namespace postern::app {
 
+class LinkService;
+
 // Everything a service borrows; all of it outlives the services.
 struct ServiceContext {
   uv_loop_t* loop;
@@ -28,6 +30,8 @@ struct ServiceContext {
   const core::Clock& clock;
   std::function<void(const core::Error&)> on_fatal;  // the writer latched a fatal error
   std::function<void()> reload;  // re-read saved settings and reconfigure (the SIGHUP path)
+  LinkService* links;            // serve() owns it; null: not running
+  std::function<void(std::string peer)> on_broken_session;  // SMTP DATA broken / POP3 no QUIT
 };
 
 // Binds every service's ports; on failure says which port and what to do.

@@ -2,6 +2,7 @@
 #include "app/settings.h"
 
 #include "dedup/policy.h"
+#include "diag/target.h"
 
 #include <charconv>
 #include <cstdio>
@@ -46,6 +47,12 @@ bool valid_hostname(std::string_view name) {
     if (!ok) return false;
   }
   return name.front() != '-' && name.front() != '.';
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
 }
 
 using Setter = std::function<core::Result<void, SettingError>(Settings&, std::string_view)>;
@@ -159,6 +166,25 @@ const std::vector<Key>& keys() {
            return SettingError("partial_policy: use discard or keep-as-alert");
          return {};
        }},
+      {"link_monitor_targets", true,
+       [](Settings& s, std::string_view v) -> core::Result<void, SettingError> {
+         std::vector<std::string> targets;
+         while (!v.empty()) {
+           const std::size_t comma = v.find(',');
+           const std::string_view item = trim(v.substr(0, comma));
+           v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+           auto target = diag::validate_target(item);
+           if (!target || target->kind == diag::TargetKind::host_name || targets.size() >= 16)
+             return SettingError(
+                 "link_monitor_targets: up to 16 IP addresses separated by commas, e.g. "
+                 "192.168.1.1,9.9.9.9 (empty: the gateway and DNS server)");
+           targets.push_back(target->text);
+         }
+         s.link_monitor_targets = std::move(targets);
+         return {};
+       }},
+      {"link_monitor_interval_s", true,
+       seconds(&Settings::link_monitor_interval, 1, 86400, "link_monitor_interval_s")},
   };
   return table;
 }
@@ -229,6 +255,8 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"dedup_rule", rule},
       {"dedup_window_h", std::to_string(s.dedup_window.count())},
       {"partial_policy", s.partial_policy == PartialPolicy::discard ? "discard" : "keep-as-alert"},
+      {"link_monitor_targets", join(s.link_monitor_targets)},
+      {"link_monitor_interval_s", std::to_string(s.link_monitor_interval.count())},
   };
 }
 

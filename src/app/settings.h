@@ -48,6 +48,10 @@ struct Settings {
   store::DedupRule dedup_rule = store::DedupRule::content_or_message_id;
   std::chrono::hours dedup_window{120};
   PartialPolicy partial_policy = PartialPolicy::discard;
+  // Link monitor (app/link_service): numeric addresses, comma-separated; empty means the
+  // default gateway and the DNS server (diag::default_targets()).
+  std::vector<std::string> link_monitor_targets;
+  std::chrono::seconds link_monitor_interval{60};
 };
 
 // A user-facing message saying what is wrong and what to do.

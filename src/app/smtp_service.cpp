@@ -51,8 +51,9 @@ core::Result<std::unique_ptr<Service>, std::string> start_smtp(ServiceContext& c
   options.buffers = connection_limits(settings);
   options.limits = smtp_limits(settings);
   auto dedup = std::make_shared<dedup::Settings>(dedup_settings(settings));
-  smtp::ServerDeps deps{context.env,  context.writer,   context.executor,          context.clock,
-                        &context.tls, context.on_fatal, [dedup] { return *dedup; }};
+  smtp::ServerDeps deps{
+      context.env,  context.writer,   context.executor,           context.clock,
+      &context.tls, context.on_fatal, [dedup] { return *dedup; }, context.on_broken_session};
   auto server = smtp::Server::start(context.loop, std::move(options), std::move(deps));
   if (!server) return describe_bind_error("SMTP", settings, settings.smtp_port, server.error());
   return std::unique_ptr<Service>(new SmtpService(std::move(*server), std::move(dedup)));

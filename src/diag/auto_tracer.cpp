@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "core/log.h"
@@ -67,9 +68,39 @@ void UvTraceStarter::start(const std::string& address, std::function<void(TraceR
   running_[id] = std::move(*tracer);
 }
 
+std::string auto_trace_event_text(const std::string& peer, const TraceResult& result) {
+  std::string text = "peer=" + peer + " hops=" + std::to_string(result.hops.size()) +
+                     " reached=" + (result.outcome == TraceOutcome::reached ? "yes" : "no");
+  if (result.hops.empty()) {
+    text += " loss=100 rtt_ms=-";
+  } else {
+    const HopResult& last = result.hops.back();
+    text += " loss=" + std::to_string(last.loss_percent());
+    if (last.received > 0) {
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.1f", static_cast<double>(last.rtt_avg_us) / 1000.0);
+      text += " rtt_ms=" + std::string(ms);
+    } else {
+      text += " rtt_ms=-";
+    }
+  }
+  if (!result.error.empty()) text += " error=" + result.error;
+  std::string path;
+  for (const HopResult& hop : result.hops) {
+    if (!path.empty()) path += ',';
+    path += hop.address.empty() ? "*" : hop.address;
+  }
+  if (!path.empty()) text += " path=" + path;
+  return text;
+}
+
 AutoTracer::AutoTracer(TraceStarter& starter, const core::Clock& clock, AutoTracePolicy policy,
                        ResultFn on_result)
-    : starter_(starter), clock_(clock), limiter_(policy), on_result_(std::move(on_result)) {}
+    : starter_(starter),
+      clock_(clock),
+      limiter_(policy),
+      skip_loopback_(policy.skip_loopback),
+      on_result_(std::move(on_result)) {}
 
 bool AutoTracer::on_broken_session(std::string_view peer_address) {
   std::string address(peer_address);
@@ -78,6 +109,11 @@ bool AutoTracer::on_broken_session(std::string_view peer_address) {
     address.erase(0, 7);
   auto target = validate_target(address);
   if (!target || target->kind == TargetKind::host_name) return false;
+  if (skip_loopback_ && is_loopback(target->text)) {
+    POSTERN_LOG_DEBUG("diag auto-trace event=skipped peer=%s reason=loopback",
+                      target->text.c_str());
+    return false;
+  }
   if (in_flight_.count(target->text)) return false;
   if (!limiter_.allow(target->text, clock_.now())) {
     POSTERN_LOG_DEBUG("diag auto-trace event=rate-limited peer=%s", target->text.c_str());

@@ -29,6 +29,10 @@ struct AutoTracePolicy {
   core::Seconds per_address{600};    // one trace per address per 10 minutes at most
   std::size_t per_hour = 6;          // and at most this many in any sliding hour
   std::size_t max_addresses = 1024;  // remembered addresses; the oldest are forgotten
+  // Loopback peers (127.0.0.0/8, ::1) have no path to learn about, and e2e tests break
+  // sessions on loopback all the time: app's LinkService sets this. Off by default so
+  // the tracer itself can be tested on loopback.
+  bool skip_loopback = false;
 };
 
 // Pure rate limiter; Clock-driven so tests advance a ManualClock.
@@ -66,6 +70,12 @@ class UvTraceStarter final : public TraceStarter {
   std::map<std::uint64_t, std::unique_ptr<Tracer>> running_;
 };
 
+// The text of the "auto-trace" event that records one result, key=value as every event:
+//   peer=<addr> hops=<n> reached=<yes|no> loss=<%> rtt_ms=<r> path=<hop>,<hop>,...
+// loss and rtt_ms are the last hop's (the destination when reached; "-" when it did not
+// answer); path lists each hop's first responder, "*" for silence. Addresses are numeric.
+std::string auto_trace_event_text(const std::string& peer, const TraceResult& result);
+
 class AutoTracer {
  public:
   using ResultFn = std::function<void(const std::string& peer, const TraceResult& result)>;
@@ -75,7 +85,8 @@ class AutoTracer {
 
   // `peer_address` is the session's numeric peer (IPv4-mapped IPv6 is traced as IPv4).
   // Returns true when a trace started; false when rate-limited, already running for that
-  // address, or not a numeric address (a peer never names a host to resolve).
+  // address, loopback (when policy.skip_loopback), or not a numeric address (a peer
+  // never names a host to resolve).
   bool on_broken_session(std::string_view peer_address);
   std::size_t in_flight() const { return in_flight_.size(); }
 
@@ -83,6 +94,7 @@ class AutoTracer {
   TraceStarter& starter_;
   const core::Clock& clock_;
   AutoTraceLimiter limiter_;
+  bool skip_loopback_;
   ResultFn on_result_;
   std::map<std::string, bool> in_flight_;
 };

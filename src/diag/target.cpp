@@ -65,4 +65,29 @@ core::Result<Target> validate_target(std::string_view text) {
   return out;
 }
 
+std::string describe_target_error(const core::Error& error) {
+  const std::string_view where = error.where;
+  if (where == "target-empty") return "Enter a host name or IP address, e.g. example.org.";
+  if (where == "target-too-long") return "That name is too long: at most 253 characters.";
+  if (where == "target-character")
+    return "Enter only a host name or an IP address: letters, digits, '-' and '.' (or an IPv6 "
+           "address); no spaces, ';', '|', '$' or other characters.";
+  if (where == "target-label")
+    return "Each part of a host name needs 1 to 63 characters and may not start or end with "
+           "'-'.";
+  if (where == "target-numeric-tld")
+    return "That is neither an IPv4 address (four numbers 0-255) nor a host name.";
+  return "Enter a host name or IP address, e.g. example.org.";
+}
+
+bool is_loopback(std::string_view numeric_address) {
+  const std::string copy(numeric_address);
+  in_addr v4{};
+  if (::inet_pton(AF_INET, copy.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, copy.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
 }  // namespace postern::diag

@@ -27,4 +27,11 @@ struct Target {
 // "target-character", "target-label", "target-numeric-tld").
 core::Result<Target> validate_target(std::string_view text);
 
+// One sentence for a validate_target() error, for the owner (status page, CLI): what is
+// wrong and what is allowed. Never echoes the input, so a hostile string is not reflected.
+std::string describe_target_error(const core::Error& error);
+
+// True for a numeric loopback address: 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104.
+bool is_loopback(std::string_view numeric_address);
+
 }  // namespace postern::diag

@@ -33,6 +33,13 @@ bool is_json(const Request& request) {
   return t == "application/json";
 }
 
+// "/api/trace/" matches "/api/trace/<id>" (one non-empty segment); others match exactly.
+bool path_matches(std::string_view pattern, std::string_view path) {
+  if (pattern.empty() || pattern.back() != '/') return pattern == path;
+  return path.size() > pattern.size() && path.substr(0, pattern.size()) == pattern &&
+         path.find('/', pattern.size()) == std::string_view::npos;
+}
+
 }  // namespace
 
 const Api::Route Api::kRoutes[] = {
@@ -47,15 +54,20 @@ const Api::Route Api::kRoutes[] = {
     {"POST", "/api/domains", Access::session_csrf, &Api::on_domains},
     {"POST", "/api/users", Access::session_csrf, &Api::on_users},
     {"POST", "/api/certificate", Access::session_csrf, &Api::on_certificate},
+    {"POST", "/api/trace", Access::session_csrf, &Api::on_start_trace},
+    {"GET", "/api/trace/", Access::session, &Api::on_trace},
+    {"GET", "/api/links", Access::session, &Api::on_links},
 };
 
-Api::Api(Backend& backend, const core::Clock& clock, ApiOptions options)
+Api::Api(Backend& backend, const core::Clock& clock, ApiOptions options, Diagnostics* diagnostics)
     : backend_(backend),
       clock_(clock),
+      diagnostics_(diagnostics),
       options_(options),
       sessions_([&backend] { return backend.random_token(); }, options.session_idle,
                 options.max_sessions),
-      throttle_(options.login_throttle) {
+      throttle_(options.login_throttle),
+      traces_(options.traces) {
   // Kept in memory only: never on disk, and a restart prints a fresh link.
   if (!backend_.admin_password_set()) setup_token_ = backend_.random_token();
 }
@@ -80,7 +92,7 @@ void Api::handle(const Request& request, const RequestContext& context, Respond 
   const Route* route = nullptr;
   bool path_known = false;
   for (const Route& r : kRoutes) {
-    if (request.path != r.path) continue;
+    if (!path_matches(r.path, request.path)) continue;
     path_known = true;
     if (request.method == r.method || (head && std::string_view(r.method) == "GET")) route = &r;
   }

@@ -20,6 +20,9 @@
 //   POST /api/domains      {action: add|remove|dedup, name, dedup_rule?} session + CSRF
 //   POST /api/users        {action: add|remove|password, address, password?}
 //   POST /api/certificate  {cert, key} (PEM)                             session + CSRF
+//   POST /api/trace        {host} -> 202 {id}; 400 bad host, 429 busy    session + CSRF
+//   GET  /api/trace/<id>   {id, target, done, hops: [...], outcome, ...} session
+//   GET  /api/links?since=<unix s>  monitored targets' RTT/loss series   session
 //   GET  /, /setup, /app.js, /style.css                                  open
 //
 // Loop thread only. Borrows backend and clock, which must outlive it and every
@@ -37,8 +40,10 @@
 #include "core/clock.h"
 #include "core/throttle.h"
 #include "http/backend.h"
+#include "http/diagnostics.h"
 #include "http/message.h"
 #include "http/sessions.h"
+#include "http/traces.h"
 
 namespace postern::http {
 
@@ -51,6 +56,11 @@ struct ApiOptions {
   std::size_t recent_events = 50;     // shown on the page
   std::size_t health_events = 2000;   // scanned for the health counters
   core::ThrottlePolicy login_throttle{};
+  TraceBoardOptions traces{};
+  std::size_t max_host_bytes = 300;    // longer is refused before the backend sees it
+  std::size_t link_points = 720;       // per target in GET /api/links (the newest)
+  std::size_t link_series = 16;        // targets in GET /api/links
+  std::chrono::hours link_window{24};  // the furthest back `since` may reach
 };
 
 struct RequestContext {
@@ -63,14 +73,17 @@ using Respond = std::function<void(Response)>;
 
 class Api {
  public:
-  // Creates the one-time setup token when no admin password is set yet.
-  Api(Backend& backend, const core::Clock& clock, ApiOptions options = {});
+  // Creates the one-time setup token when no admin password is set yet. `diagnostics`
+  // may be null: the trace and link routes then answer 503.
+  Api(Backend& backend, const core::Clock& clock, ApiOptions options = {},
+      Diagnostics* diagnostics = nullptr);
 
   void handle(const Request& request, const RequestContext& context, Respond respond);
 
   // The setup token while first-start set-up is open (app prints the link), else nullopt.
   std::optional<std::string> setup_token() const { return setup_token_; }
   std::size_t session_count() const { return sessions_.size(); }
+  const TraceBoard& traces() const { return traces_; }
 
  private:
   enum class Access { open, session, session_csrf };
@@ -83,7 +96,7 @@ class Api {
   using Handler = void (Api::*)(Call& call);
   struct Route {
     const char* method;
-    const char* path;
+    const char* path;  // ending in '/': that prefix and one more segment (an id)
     Access access;
     Handler handler;
   };
@@ -100,6 +113,9 @@ class Api {
   void on_domains(Call& call);
   void on_users(Call& call);
   void on_certificate(Call& call);
+  void on_start_trace(Call& call);
+  void on_trace(Call& call);
+  void on_links(Call& call);
 
   // Answers 429 (with Retry-After) when `peer` must wait; true when refused.
   bool login_throttled(Call& call);
@@ -108,6 +124,7 @@ class Api {
 
   Backend& backend_;
   const core::Clock& clock_;
+  Diagnostics* diagnostics_;
   ApiOptions options_;
   Sessions sessions_;
   std::optional<std::string> setup_token_;
@@ -115,6 +132,7 @@ class Api {
   core::Throttle throttle_;
   std::unordered_map<std::string, core::TimePoint> not_before_;  // per IP, after a failure
   std::unordered_set<std::string> checking_;                     // IPs with a check in flight
+  TraceBoard traces_;
 };
 
 }  // namespace postern::http

@@ -70,6 +70,10 @@ void Api::on_status(Call& call) {
     h.partials_kept = o.ledger->partials_kept;
     h.partials_superseded = o.ledger->partials_superseded;
   }
+  auto trace_json = [](const AutoTraceView& t) {
+    return Json{{"time", t.time}, {"peer", t.peer},     {"hops", t.hops}, {"reached", t.reached},
+                {"loss", t.loss}, {"rtt_ms", t.rtt_ms}, {"path", t.path}};
+  };
   Json abnormal = Json::array();
   for (const AbnormalEnds& a : h.abnormal_ends) {
     abnormal.push_back({{"user", a.user},
@@ -78,13 +82,17 @@ void Api::on_status(Call& call) {
                         {"last_time", a.last_time},
                         {"last_reason", a.last_reason},
                         {"retrieved_not_removed", a.retrieved_not_removed},
-                        {"explanation", a.explanation}});
+                        {"explanation", a.explanation},
+                        {"trace", a.trace ? trace_json(*a.trace) : Json()}});
   }
+  Json auto_traces = Json::array();
+  for (const AutoTraceView& t : h.auto_traces) auto_traces.push_back(trace_json(t));
   Json health{{"duplicates_suppressed", h.duplicates_suppressed},
               {"partials_discarded", h.partials_discarded},
               {"partials_kept", h.partials_kept},
               {"partials_superseded", h.partials_superseded},
               {"abnormal_ends", abnormal},
+              {"auto_traces", auto_traces},
               {"events_scanned", events->size()}};
   Json recent = Json::array();
   for (std::size_t i = 0; i < events->size() && i < options_.recent_events; ++i) {
@@ -92,12 +100,16 @@ void Api::on_status(Call& call) {
     recent.push_back({{"time", e.time}, {"kind", e.kind}, {"text", e.text}});
   }
   call.respond(json_response(
-      200,
-      Json{{"overview", overview},
-           {"health", health},
-           {"events", recent},
-           {"diagnostics",
-            {{"available", false}, {"note", "Link diagnostics arrive in a later version."}}}}));
+      200, Json{{"overview", overview},
+                {"health", health},
+                {"events", recent},
+                {"diagnostics",
+                 {{"available", diagnostics_ != nullptr},
+                  {"note", diagnostics_ != nullptr
+                               ? "Trace the path to a host, and watch the links the appliance "
+                                 "probes: the default gateway, the DNS server and peers whose "
+                                 "sessions broke off."
+                               : "Link diagnostics are not running on this appliance."}}}}));
 }
 
 void Api::on_mailboxes(Call& call) {

@@ -34,10 +34,38 @@ std::string explain_abnormal_end(std::string_view reason) {
          "and the network (see Diagnostics).";
 }
 
+namespace {
+
+AutoTraceView auto_trace_of(const EventView& e) {
+  AutoTraceView t;
+  t.time = e.time;
+  t.peer = field_of(e.text, "peer");
+  const std::string hops = field_of(e.text, "hops");
+  std::from_chars(hops.data(), hops.data() + hops.size(), t.hops);
+  t.reached = field_of(e.text, "reached") == "yes";
+  t.loss = field_of(e.text, "loss");
+  t.rtt_ms = field_of(e.text, "rtt_ms");
+  t.path = field_of(e.text, "path");
+  return t;
+}
+
+// A POP3 client may show as ::ffff:a.b.c.d; the trace was toward a.b.c.d.
+bool same_peer(std::string_view client, std::string_view peer) {
+  if (client.rfind("::ffff:", 0) == 0) client.remove_prefix(7);
+  return !peer.empty() && client == peer;
+}
+
+}  // namespace
+
 Health summarize(const std::vector<EventView>& events) {
   Health health;
   std::map<std::pair<std::string, std::string>, AbnormalEnds> groups;
+  std::vector<AutoTraceView> traces;
   for (const EventView& e : events) {
+    if (e.kind == kEventAutoTrace) {
+      traces.push_back(auto_trace_of(e));
+      continue;
+    }
     if (e.kind == kEventDuplicate) {
       ++health.duplicates_suppressed;
     } else if (e.kind == kEventPartialDiscarded) {
@@ -63,10 +91,20 @@ Health summarize(const std::vector<EventView>& events) {
       g.retrieved_not_removed += n;
     }
   }
+  std::stable_sort(traces.begin(), traces.end(),
+                   [](const AutoTraceView& a, const AutoTraceView& b) { return a.time > b.time; });
   for (auto& [key, g] : groups) {
     g.explanation = explain_abnormal_end(g.last_reason);
+    for (const AutoTraceView& t : traces) {
+      if (same_peer(g.client, t.peer)) {
+        g.trace = t;  // the newest: traces are sorted newest first
+        break;
+      }
+    }
     health.abnormal_ends.push_back(std::move(g));
   }
+  if (traces.size() > kMaxAutoTraces) traces.resize(kMaxAutoTraces);
+  health.auto_traces = std::move(traces);
   std::sort(health.abnormal_ends.begin(), health.abnormal_ends.end(),
             [](const AbnormalEnds& a, const AbnormalEnds& b) { return a.last_time > b.last_time; });
   return health;

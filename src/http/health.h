@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,19 @@ inline constexpr std::string_view kEventDuplicate = "duplicate-suppressed";
 inline constexpr std::string_view kEventPartialDiscarded = "partial-discarded";
 inline constexpr std::string_view kEventPartialKept = "partial-kept";
 inline constexpr std::string_view kEventPartialSuperseded = "partial-superseded";
+// Written by app's link service after a broken session (diag::auto_trace_event_text).
+inline constexpr std::string_view kEventAutoTrace = "auto-trace";
+
+// One auto-trace toward a peer whose session broke off, from its event text.
+struct AutoTraceView {
+  std::int64_t time = 0;
+  std::string peer;
+  std::uint64_t hops = 0;
+  bool reached = false;
+  std::string loss;    // percent at the last hop, as recorded
+  std::string rtt_ms;  // the last hop's average, "-" when it did not answer
+  std::string path;    // "a,*,b": each hop's first responder
+};
 
 struct AbnormalEnds {
   std::string user;
@@ -29,13 +43,18 @@ struct AbnormalEnds {
   // QUIT, RFC 1939 §6): they will be downloaded again.
   std::uint64_t retrieved_not_removed = 0;
   std::string explanation;
+  // The newest auto-trace toward this client, if one was recorded.
+  std::optional<AutoTraceView> trace;
 };
 
 struct Health {
   std::uint64_t duplicates_suppressed = 0;
   std::uint64_t partials_discarded = 0, partials_kept = 0, partials_superseded = 0;
   std::vector<AbnormalEnds> abnormal_ends;  // most recent first
+  std::vector<AutoTraceView> auto_traces;   // most recent first, at most kMaxAutoTraces
 };
+
+inline constexpr std::size_t kMaxAutoTraces = 10;
 
 // The value of `key` in "k1=v1 k2=v2" text; empty when absent.
 std::string field_of(std::string_view text, std::string_view key);

@@ -237,6 +237,11 @@ void Conversation::update(const std::vector<std::uint64_t>& deleted_keys,
 void Conversation::session_ended(const SessionSummary& summary) {
   maildrop_.release();
   if (summary.abnormal() && summary.authenticated) record_abnormal_end(summary);
+  const bool broken =
+      summary.reason == EndReason::disconnect || summary.reason == EndReason::timeout;
+  if (broken && summary.authenticated && context_.on_broken_session) {
+    context_.on_broken_session(peer_address_);
+  }
 }
 
 // The seed report (mail fetched again and again) comes from clients that drop without

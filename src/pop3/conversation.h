@@ -49,6 +49,7 @@ struct ConversationContext {
   const tls::ServerConfig* tls = nullptr;  // null: STLS unavailable
   std::shared_ptr<SharedState> shared;
   std::function<void(const core::Error&)> on_fatal;  // the Writer latched a fatal error
+  std::function<void(const std::string& peer)> on_broken_session;  // ended without QUIT
 };
 
 // Owns itself: deleted once net has called on_closed() AND every completion it is owed

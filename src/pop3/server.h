@@ -36,6 +36,8 @@ struct ServerDeps {
   const core::Clock& clock;
   const tls::ServerConfig* tls;                      // null: no STLS and no POP3S
   std::function<void(const core::Error&)> on_fatal;  // the store latched a fatal error
+  // A session ended without QUIT (drop or timeout): the link service may trace the peer.
+  std::function<void(const std::string& peer)> on_broken_session = {};
 };
 
 struct ServerOptions {

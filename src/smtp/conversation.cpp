@@ -9,12 +9,15 @@ namespace postern::smtp {
 Conversation::Conversation(net::Connection& conn, std::shared_ptr<const Limits> limits,
                            Delivery delivery, const core::Clock& clock,
                            const tls::ServerConfig* tls, Peer peer,
-                           std::function<void(const core::Error&)> on_fatal)
+                           std::function<void(const core::Error&)> on_fatal,
+                           std::function<void(const std::string&)> on_broken_session)
     : conn_(&conn),
       limits_(std::move(limits)),
       delivery_(std::move(delivery)),
       tls_(tls),
       on_fatal_(std::move(on_fatal)),
+      on_broken_session_(std::move(on_broken_session)),
+      peer_address_(peer.address),
       session_id_(peer.session_id),
       session_(*this, *limits_, clock, std::move(peer)) {
   delivery_.set_on_writable([this] { pump(); });
@@ -105,7 +108,10 @@ void Conversation::message_end() {
 }
 
 void Conversation::message_abort(AbortReason reason) {
-  // A broken DATA (connection lost, timeout) goes through the partial policy.
+  // A broken DATA (connection lost, timeout) goes through the partial policy,
+  // and the link to that peer is worth a trace (RFC 1047's bad-link case).
+  const bool broken = reason == AbortReason::connection_lost || reason == AbortReason::timeout;
+  if (broken && on_broken_session_) on_broken_session_(peer_address_);
   delivery_.abort(reason);
 }
 

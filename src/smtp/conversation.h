@@ -17,7 +17,8 @@ class Conversation final : public net::ConnectionHandler, private Host {
  public:
   Conversation(net::Connection& conn, std::shared_ptr<const Limits> limits, Delivery delivery,
                const core::Clock& clock, const tls::ServerConfig* tls, Peer peer,
-               std::function<void(const core::Error&)> on_fatal);
+               std::function<void(const core::Error&)> on_fatal,
+               std::function<void(const std::string&)> on_broken_session);
 
   // net::ConnectionHandler
   void on_input(net::Connection& conn) override;
@@ -44,6 +45,8 @@ class Conversation final : public net::ConnectionHandler, private Host {
   Delivery delivery_;
   const tls::ServerConfig* tls_;
   std::function<void(const core::Error&)> on_fatal_;
+  std::function<void(const std::string&)> on_broken_session_;
+  std::string peer_address_;
   std::string session_id_;
   Session session_;  // last: its constructor sends the greeting through *this
   bool disconnected_ = false;

@@ -41,7 +41,8 @@ net::ConnectionHandler* Server::accept(net::Connection& conn) {
   // Made before `peer` is moved: argument evaluation order is unspecified.
   Delivery delivery(deps_.env, deps_.writer, deps_.executor, deps_.clock, deps_.dedup_settings,
                     peer.address, peer.session_id);
-  return new Conversation(conn, limits_, std::move(delivery), deps_.clock, deps_.tls, std::move(peer), deps_.on_fatal);
+  return new Conversation(conn, limits_, std::move(delivery), deps_.clock, deps_.tls,
+                          std::move(peer), deps_.on_fatal, deps_.on_broken_session);
 }
 
 void Server::set_limits(const Limits& limits) {

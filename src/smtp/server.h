@@ -34,6 +34,8 @@ struct ServerDeps {
   // The owner's dedup settings, asked per message (SIGHUP may change them);
   // empty: dedup::Settings{} defaults.
   std::function<dedup::Settings()> dedup_settings = {};
+  // A DATA phase broke off (drop or timeout): the link service may trace the peer.
+  std::function<void(const std::string& peer)> on_broken_session = {};
 };
 
 struct ServerOptions {

@@ -2,7 +2,7 @@
 // server goes in through textContent, never innerHTML.
 'use strict';
 
-const state = { csrf: '', timer: 0, settings: [] };
+const state = { csrf: '', timer: 0, settings: [], tracing: false };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, props, ...children) {
@@ -132,13 +132,119 @@ async function refresh() {
       el('div', {}, el('span', { class: 'who' }, a.user), ' from ', el('span', { class: 'mono' }, a.client),
         ': ' + a.count + (a.count === 1 ? ' time' : ' times') + ', last ' + when(a.last_time) +
         ', ' + a.retrieved_not_removed + ' messages fetched but not removed'),
-      el('p', {}, a.explanation))));
+      el('p', {}, a.explanation),
+      a.trace ? el('p', { class: 'mono' }, 'Trace ' + when(a.trace.time) + ': ' + traceSummary(a.trace)) : null)));
   }
+  const traces = h.auto_traces || [];
+  $('auto-traces').replaceChildren(traces.length === 0
+    ? el('p', { class: 'hint' }, 'No session broke off recently, so nothing was traced.')
+    : el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'Time'),
+      el('th', {}, 'Peer'), el('th', {}, 'Result'), el('th', {}, 'Path'))),
+    el('tbody', {}, ...traces.map((t) => el('tr', {}, el('td', {}, when(t.time)),
+      el('td', { class: 'mono' }, t.peer), el('td', {}, traceSummary(t)),
+      el('td', { class: 'mono' }, t.path.split(',').join(' → '))))))));
   const rows = r.data.events.map((e) => el('tr', {}, el('td', {}, when(e.time)), el('td', {}, e.kind),
     el('td', { class: 'mono' }, e.text)));
   if (rows.length === 0) rows.push(el('tr', {}, el('td', { class: 'empty', colspan: '3' }, 'No events yet.')));
   $('events').tBodies[0].replaceChildren(...rows);
   $('diag-note').textContent = r.data.diagnostics.note;
+  $('trace-form').hidden = !r.data.diagnostics.available;
+  if (r.data.diagnostics.available) loadLinks();
+}
+
+function traceSummary(t) {
+  return (t.reached ? 'reached' : 'not reached') + ' in ' + t.hops + (t.hops === 1 ? ' hop' : ' hops') +
+    ', last hop ' + (t.rtt_ms === '-' ? 'silent' : t.rtt_ms + ' ms') + ', loss ' + t.loss + '%';
+}
+
+// --- diagnostics: a trace polled every 500 ms while it runs ---
+function ms(us) { return us >= 1000 ? (us / 1000).toFixed(1) + ' ms' : (us / 1000).toFixed(2) + ' ms'; }
+
+function hopRow(h) {
+  const address = h.address || '*';
+  return el('tr', {}, el('td', { class: 'num' }, String(h.ttl)),
+    el('td', { class: 'mono' }, address + (h.also.length ? ' (also ' + h.also.join(', ') + ')' : '') +
+      (h.unreachable ? ' !unreachable' : '')),
+    el('td', { class: 'num' }, h.received ? ms(h.rtt_avg_us) : '—'),
+    el('td', { class: 'num' }, h.loss + '%'), el('td', { class: 'num' }, h.mtu ? String(h.mtu) : '—'));
+}
+
+async function pollTrace(id, form) {
+  const r = await api('GET', '/api/trace/' + encodeURIComponent(id));
+  if (!r.ok) { state.tracing = false; return say(form, false, r.data.error || 'The trace was lost.'); }
+  const t = r.data;
+  $('trace-hops').hidden = false;
+  $('trace-hops').tBodies[0].replaceChildren(...t.hops.map(hopRow));
+  if (!t.done) {
+    say(form, true, 'Tracing ' + t.target + '… ' + t.hops.length + (t.hops.length === 1 ? ' hop' : ' hops') + ' so far');
+    setTimeout(() => pollTrace(id, form), 500);
+    return;
+  }
+  state.tracing = false;
+  const via = (t.mx ? ' (mail exchanger ' + t.mx + ')' : '') + (t.address && t.address !== t.target ? ' [' + t.address + ']' : '');
+  if (t.outcome === 'reached') say(form, true, 'Reached ' + t.target + via + ' in ' + t.hops.length + (t.hops.length === 1 ? ' hop.' : ' hops.'));
+  else say(form, false, t.message || ('Not reached (' + t.outcome.replace('_', ' ') + ')' + via + '.'));
+}
+
+// --- diagnostics: the link chart, inline SVG drawn here (no library) ---
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+  if (text != null) node.textContent = text;
+  return node;
+}
+function clock(t) { return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }); }
+
+function linkChart(series, since, now) {
+  const W = 420, H = 150, L = 48, R = 34, T = 10, B = 20, w = W - L - R, h = H - T - B;
+  // The time axis spans the window, or only the samples there are (at least a minute).
+  if (series.samples.length) since = Math.min(now - 60000, Math.max(since, series.samples[0][0]));
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
+    'aria-label': 'Round trip and loss to ' + series.target });
+  const answered = series.samples.filter((s) => s[1] >= 0).map((s) => s[1] / 1000);
+  const top = Math.max(0.1, ...answered) * 1.15;
+  const x = (t) => L + Math.max(0, Math.min(1, (t - since) / (now - since))) * w;
+  const y = (v) => T + h - (v / top) * h;
+  chart.append(svg('line', { x1: L, y1: T + h, x2: L + w, y2: T + h, class: 'axis x-axis' }),
+    svg('line', { x1: L, y1: T, x2: L, y2: T + h, class: 'axis y-axis' }),
+    svg('line', { x1: L + w, y1: T, x2: L + w, y2: T + h, class: 'axis loss-axis' }),
+    svg('text', { x: L - 4, y: T + 8, class: 'tick end' }, top.toFixed(top < 1 ? 2 : top < 10 ? 1 : 0) + ' ms'),
+    svg('text', { x: L - 4, y: T + h, class: 'tick end' }, '0'),
+    svg('text', { x: L + w + 4, y: T + 8, class: 'tick loss' }, '100%'),
+    svg('text', { x: L, y: H - 6, class: 'tick' }, clock(since)),
+    svg('text', { x: L + w, y: H - 6, class: 'tick end' }, clock(now)));
+  const bar = Math.max(2, w / Math.max(60, series.samples.length));
+  for (const [t, , sent, lost] of series.samples) {
+    if (lost === 0 || sent === 0) continue;
+    const bh = (lost / sent) * h;
+    chart.append(svg('rect', { x: x(t) - bar / 2, y: T + h - bh, width: bar, height: bh, class: 'loss-bar' },
+      null));
+  }
+  const points = series.samples.filter((s) => s[1] >= 0).map((s) => x(s[0]).toFixed(1) + ',' + y(s[1] / 1000).toFixed(1));
+  if (points.length > 1) chart.append(svg('polyline', { points: points.join(' '), class: 'rtt-line' }));
+  for (const p of points.length === 1 ? points : []) {
+    const [cx, cy] = p.split(',');
+    chart.append(svg('circle', { cx, cy, r: 3, class: 'rtt-dot' }));
+  }
+  if (series.samples.length === 0) {
+    chart.append(svg('text', { x: L + w / 2, y: T + h / 2, class: 'tick middle' }, 'No samples yet'));
+  }
+  return chart;
+}
+
+async function loadLinks() {
+  const r = await api('GET', '/api/links');
+  if (!r.ok) return;
+  const since = r.data.since * 1000, now = r.data.now * 1000;
+  const charts = r.data.targets.map((s) => {
+    const last = s.samples[s.samples.length - 1];
+    const latest = last ? (last[1] >= 0 ? ms(last[1]) : 'no answer') + ', loss ' + Math.round(100 * last[3] / last[2]) + '%' : 'waiting for the first probe';
+    return el('figure', { class: 'link' }, el('figcaption', {}, el('span', { class: 'mono' }, s.target),
+      ' ' + s.role + ' · ' + latest), linkChart(s, since, now));
+  });
+  if (charts.length === 0) charts.push(el('p', { class: 'hint' }, 'No link is watched: no default gateway or DNS server was found.'));
+  $('link-charts').replaceChildren(...charts);
 }
 
 const RULES = [['content', 'Same content'], ['content-or-message-id', 'Same content or Message-ID'], ['off', 'Off']];
@@ -287,6 +393,16 @@ function wire() {
       $('user-address').value = '';
       $('user-password').value = '';
     }
+  });
+  $('trace-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    if (state.tracing) return say(form, false, 'A trace is running; wait for it to finish.');
+    const r = await api('POST', '/api/trace', { host: $('trace-host').value.trim() });
+    if (!r.ok) return say(form, false, r.data.error || 'The trace did not start (HTTP ' + r.status + ').');
+    state.tracing = true;
+    $('trace-hops').tBodies[0].replaceChildren();
+    pollTrace(r.data.id, form);
   });
   $('cert-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();

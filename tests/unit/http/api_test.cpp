@@ -7,77 +7,14 @@
 
 #include <optional>
 
-#include "fake_backend.h"
+#include "api_harness.h"
 
 using namespace postern;
 using http::Request;
 using http::Response;
+using http::test::error_of;
+using http::test::Harness;
 using Json = nlohmann::json;
-
-namespace {
-
-class Harness {
- public:
-  explicit Harness(std::string admin_password = "") {
-    backend.admin_password = std::move(admin_password);
-    api.emplace(backend, clock);
-  }
-
-  Request request(std::string method, std::string path, std::string body = "") {
-    Request r;
-    r.method = std::move(method);
-    r.path = path;
-    r.target = path;
-    r.headers = {{"host", "192.168.1.1:8080"}};
-    if (!body.empty() || r.method == "POST") {
-      r.headers.emplace_back("content-type", "application/json");
-      r.body = std::move(body);
-    }
-    if (!cookie.empty()) r.headers.emplace_back("cookie", "postern_session=" + cookie);
-    if (!csrf.empty()) r.headers.emplace_back("x-csrf-token", csrf);
-    return r;
-  }
-
-  // Handles one request; completions stay held unless `run` is true.
-  std::optional<Response> send(const Request& r, bool run = true) {
-    std::optional<Response> out;
-    api->handle(r, context, [&out, this](Response response) {
-      CHECK_FALSE(out.has_value());  // exactly once
-      out = std::move(response);
-      ++responses;
-    });
-    if (run) backend.run_pending();
-    return out;
-  }
-
-  Response must(const Request& r) {
-    auto out = send(r);
-    REQUIRE(out.has_value());
-    return *out;
-  }
-
-  void log_in_as_admin() {
-    Response r = must(request("POST", "/api/login", R"({"password":"correct horse"})"));
-    REQUIRE(r.status == 200);
-    const std::string* set_cookie = r.header("Set-Cookie");
-    REQUIRE(set_cookie != nullptr);
-    cookie = set_cookie->substr(16, set_cookie->find(';') - 16);
-    csrf = Json::parse(r.body)["csrf"];
-  }
-
-  core::ManualClock clock;
-  http::test::FakeBackend backend;
-  std::optional<http::Api> api;
-  http::RequestContext context{"192.168.1.20", false, 8080};
-  std::string cookie, csrf;
-  int responses = 0;
-};
-
-std::string error_of(const Response& r) {
-  return Json::parse(r.body)["error"].get<std::string>();
-}
-
-}  // namespace
 
 TEST_CASE("The page is served gzip-compressed with an ETag, and revalidation answers 304") {
   Harness h("correct horse");

@@ -41,3 +41,31 @@ TEST_CASE("field_of finds a key only as a whole key") {
   CHECK(field_of("xuser=a user=c", "user") == "c");
   CHECK(field_of("user=a", "client").empty());
 }
+
+TEST_CASE("Auto-traces are listed newest first and paired with the client's abnormal end") {
+  std::vector<EventView> events = {
+      {900, "auto-trace", "peer=203.0.113.9 hops=8 reached=yes loss=0 rtt_ms=23.4 path=a,b"},
+      {800, "pop3-abnormal-end", "user=bob@x client=::ffff:192.168.1.20 reason=timeout"},
+      {700, "auto-trace",
+       "peer=192.168.1.20 hops=2 reached=no loss=100 rtt_ms=- path=192.168.1.1,*"},
+      {600, "auto-trace", "peer=192.168.1.20 hops=1 reached=yes loss=0 rtt_ms=0.4 path=x"},
+  };
+  Health h = summarize(events);
+  REQUIRE(h.auto_traces.size() == 3);
+  CHECK(h.auto_traces[0].peer == "203.0.113.9");
+  CHECK(h.auto_traces[0].reached);
+  CHECK(h.auto_traces[0].hops == 8);
+  CHECK(h.auto_traces[0].rtt_ms == "23.4");
+  CHECK(h.auto_traces[1].loss == "100");
+  REQUIRE(h.abnormal_ends.size() == 1);
+  REQUIRE(h.abnormal_ends[0].trace.has_value());
+  CHECK(h.abnormal_ends[0].trace->time == 700);  // the newest toward that client
+  CHECK(h.abnormal_ends[0].trace->path == "192.168.1.1,*");
+}
+
+TEST_CASE("At most ten auto-traces are listed") {
+  std::vector<EventView> events;
+  for (int i = 0; i < 15; ++i) events.push_back({i, "auto-trace", "peer=192.0.2.1 hops=1"});
+  CHECK(summarize(events).auto_traces.size() == kMaxAutoTraces);
+  CHECK(summarize(events).auto_traces[0].time == 14);
+}
