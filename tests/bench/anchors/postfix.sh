@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # anchors/postfix.sh: a private Postfix on 127.0.0.1:PORT, the SMTP bench's durable-acceptance anchor.
 #
-# Usage: postfix.sh start DIR PORT   write DIR/etc (main.cf, master.cf), DIR/queue, DIR/data,
-#                                    DIR/mail and start the instance; DIR must not exist yet
+# Usage: postfix.sh start DIR PORT [NAME=VALUE...]
+#                                    write DIR/etc (main.cf, master.cf), DIR/queue, DIR/data,
+#                                    DIR/mail and start the instance; DIR must not exist yet.
+#                                    NAME=VALUE pairs replace main.cf settings (postconf -e)
+#                                    before the start, e.g. to relay instead of deliver
 #        postfix.sh idle DIR [SECS]  wait (bounded) until the queue is empty, i.e. delivered
 #        postfix.sh count DIR        messages delivered into bob's Maildir
 #        postfix.sh stop DIR         stop the instance (leaves DIR for the caller to remove)
@@ -20,6 +23,7 @@ die() { echo "postfix.sh: $*" >&2; exit 1; }
 
 start() {
   local dir=$1 port=$2
+  shift 2
   [ ! -e "$dir" ] || die "$dir exists; give a fresh directory"
   [ "$(id -u)" = 0 ] || die "needs root (postfix master runs as root)"
   command -v postfix >/dev/null || die "the postfix package is not installed"
@@ -101,6 +105,10 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 CF
+  # The caller's settings last: postconf -e replaces an entry in place (no duplicate keys).
+  if [ $# -gt 0 ]; then
+    postconf -c "$dir/etc" -e "$@" || die "postconf -e $* failed"
+  fi
   # Postfix prints its fatal errors on stderr only when it is a terminal (else to the log it
   # cannot open yet): on failure, rerun under script(1) to show why.
   local verb
@@ -154,9 +162,9 @@ stop() {
 }
 
 case "${1:-}" in
-  start) [ $# = 3 ] || die "usage: start DIR PORT"; start "$2" "$3" ;;
+  start) [ $# -ge 3 ] || die "usage: start DIR PORT [NAME=VALUE...]"; shift; start "$@" ;;
   idle) [ $# -ge 2 ] || die "usage: idle DIR [SECS]"; idle "$2" "${3:-60}" ;;
   count) [ $# = 2 ] || die "usage: count DIR"; count "$2" ;;
   stop) [ $# = 2 ] || die "usage: stop DIR"; stop "$2" ;;
-  *) sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,15s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
