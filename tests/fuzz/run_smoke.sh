@@ -14,7 +14,7 @@ if ! command -v clang++ >/dev/null; then
   exit 77
 fi
 
-flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I "$root/src")
+flags=(-std=c++20 -g -O1 "-fsanitize=fuzzer,address,undefined" -I "$root/src")
 core=("$root"/src/core/*.cpp)
 declare -A sources=(
   [smtp_session]="$(ls "$root"/src/smtp/{commands,data_reader,replies,session,syntax,trace}.cpp)"
