@@ -43,14 +43,6 @@ std::uint64_t resident_bytes() {
   return 0;
 }
 
-std::int64_t local_midnight(std::int64_t now) {
-  std::time_t t = static_cast<std::time_t>(now);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-  return static_cast<std::int64_t>(std::mktime(&tm));
-}
-
 std::string rule_name(store::DedupRule rule) {
   switch (rule) {
     case store::DedupRule::content:
@@ -113,8 +105,12 @@ class AppBackend final : public http::Backend {
       o.users = counts->users;
       o.domains = counts->domains;
     }
-    o.received_today = received_since(local_midnight(o.now));
+    o.received_today = received_since(core::local_midnight(o.now));
     if (auto txn = context_.env.begin_read()) {
+      if (auto n =
+              store::daily_count(*txn, store::kStatRetrievedToday, core::local_midnight(o.now))) {
+        o.retrieved_today = *n;
+      }
       if (auto s = store::stats(*txn)) {
         o.ledger = http::LedgerCounts{s->duplicates_suppressed, s->partials_discarded,
                                       s->partials_kept, s->partials_superseded};

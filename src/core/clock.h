@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 
 namespace postern::core {
 
@@ -36,6 +37,17 @@ inline std::int64_t unix_seconds(TimePoint t) {
 }
 inline TimePoint from_unix_seconds(std::int64_t s) {
   return TimePoint(Seconds(s));
+}
+
+// The unix time of the last local midnight at or before `unix_time`: "today"
+// on the status page is the owner's day, not UTC's.
+inline std::int64_t local_midnight(std::int64_t unix_time) {
+  std::time_t t = static_cast<std::time_t>(unix_time);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  tm.tm_isdst = -1;
+  return static_cast<std::int64_t>(std::mktime(&tm));
 }
 
 }  // namespace postern::core

@@ -237,6 +237,7 @@ void Conversation::update(const std::vector<std::uint64_t>& deleted_keys,
 void Conversation::session_ended(const SessionSummary& summary) {
   maildrop_.release();
   if (summary.abnormal() && summary.authenticated) record_abnormal_end(summary);
+  if (summary.retrieved > 0) count_retrieved(summary.retrieved);
   const bool broken =
       summary.reason == EndReason::disconnect || summary.reason == EndReason::timeout;
   if (broken && summary.authenticated && context_.on_broken_session) {
@@ -266,6 +267,23 @@ void Conversation::record_abnormal_end(const SessionSummary& summary) {
         POSTERN_LOG_WARN("pop3 %s event=event-append-failed reason=%s where=%s", id.c_str(),
                          core::to_string(outcome.error().code), outcome.error().where);
         if (outcome.error().code == core::Errc::fatal && on_fatal) on_fatal(outcome.error());
+      });
+}
+
+// "Retrieved today" on the status page counts every RETR, QUIT or not.
+void Conversation::count_retrieved(std::size_t retrieved) {
+  const std::int64_t day = core::local_midnight(core::unix_seconds(context_.clock->now()));
+  context_.writer->submit<bool>(
+      [day, retrieved](store::WriteTxn& txn) -> core::Result<bool> {
+        if (auto r = store::add_daily_count(txn, store::kStatRetrievedToday, day, retrieved); !r) {
+          return r.error();
+        }
+        return true;
+      },
+      [on_fatal = context_.on_fatal](core::Result<bool> outcome) {
+        if (!outcome && outcome.error().code == core::Errc::fatal && on_fatal) {
+          on_fatal(outcome.error());
+        }
       });
 }
 

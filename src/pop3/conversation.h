@@ -89,6 +89,7 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void on_verified(core::Result<bool> outcome, const std::string& user_key);
   void answer_password();
   void record_abnormal_end(const SessionSummary& summary);
+  void count_retrieved(std::size_t retrieved);
   // Deletes *this when closed and owed nothing. The caller must return right after.
   bool delete_if_done();
   static void on_delay_timer(uv_timer_t* timer) noexcept;

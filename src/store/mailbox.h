@@ -42,8 +42,8 @@ struct Recipient {
   std::optional<Fingerprint> supersede_partial{};
   // Partial deliveries (kFlagPartial) record only this row, never `record`.
   std::optional<Fingerprint> partial_key{};
-  std::vector<DedupCheck> check{};  // a live row for any of these: suppressed
-  std::vector<Fingerprint> record{};// rows written for a complete delivery
+  std::vector<DedupCheck> check{};    // a live row for any of these: suppressed
+  std::vector<Fingerprint> record{};  // rows written for a complete delivery
 };
 
 struct DeliveryRequest {
@@ -70,8 +70,8 @@ struct Delivered {
   std::uint64_t unique_id = 0;  // 0 when suppressed
   bool suppressed = false;      // a retry: no message row, no body reference
   std::int64_t first_seen = 0;  // suppressed: when the original arrived
-  std::optional<std::uint32_t> superseded_partial_uid{};// a kept partial removed for this one
-  std::optional<std::uint32_t> retrieved_partial_uid{}; // a kept partial left: already retrieved
+  std::optional<std::uint32_t> superseded_partial_uid{};  // a kept partial removed for this one
+  std::optional<std::uint32_t> retrieved_partial_uid{};   // a kept partial left: already retrieved
 };
 struct DeliveryOutcome {
   std::vector<Delivered> delivered;  // in recipient order
@@ -142,6 +142,12 @@ Result<DedupStats> stats(Txn& txn);
 Result<void> add_stat(WriteTxn& txn, const char* key, std::uint64_t n = 1);
 // A broken DATA that was not kept: counter + event "partial-discarded" (the
 // SMTP glue runs it as a Writer job; `text` is key=value, peer text printable).
+// A counter for one day: meta key -> {day start (unix s), count}; a new day restarts it.
+inline constexpr const char* kStatRetrievedToday = "stat:retrieved-today";
+Result<void> add_daily_count(WriteTxn& txn, const char* key, std::int64_t day_start,
+                             std::uint64_t n);
+Result<std::uint64_t> daily_count(Txn& txn, const char* key, std::int64_t day_start);
+
 Result<void> record_partial_discarded(WriteTxn& txn, std::string_view text, std::int64_t time);
 
 // The dedup ledger (policy lives in src/dedup/).
