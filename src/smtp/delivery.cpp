@@ -223,10 +223,11 @@ void Delivery::end(std::function<void(core::Result<void>)> done) {
       if (outcome) {
         for (const auto& d : outcome->delivered) {
           if (!d.suppressed) continue;
-          POSTERN_LOG_INFO("smtp %s event=duplicate-suppressed rcpt=<%s> message_id=%s "
-                           "first_seen=%lld uid=%u",
-                           id.c_str(), d.address.c_str(), message_id.empty() ? "-" : message_id.c_str(),
-                           static_cast<long long>(d.first_seen), d.uid);
+          POSTERN_LOG_INFO(
+              "smtp %s event=duplicate-suppressed rcpt=<%s> message_id=%s "
+              "first_seen=%lld uid=%u",
+              id.c_str(), d.address.c_str(), message_id.empty() ? "-" : message_id.c_str(),
+              static_cast<long long>(d.first_seen), d.uid);
         }
       }
       if (alive.expired()) return;  // the client left: its retry is a duplicate
@@ -254,10 +255,10 @@ void Delivery::abort(AbortReason reason) {
   const dedup::Fingerprints prints = fingerprints_->finish();
   fingerprints_.reset();
   spool_.reset();
-  std::string text = "peer=" + core::printable(peer_address_) +
-                     " bytes=" + std::to_string(prints.bytes) + " message_id=" +
-                     (prints.message_id_text ? core::printable(*prints.message_id_text) : "-") +
-                     " reason=" + to_string(reason);
+  std::string text =
+      "peer=" + core::printable(peer_address_) + " bytes=" + std::to_string(prints.bytes) +
+      " message_id=" + (prints.message_id_text ? core::printable(*prints.message_id_text) : "-") +
+      " reason=" + to_string(reason);
   POSTERN_LOG_INFO("smtp %s event=partial-discarded %s", session_id_.c_str(), text.c_str());
   const std::int64_t now = core::unix_seconds(clock_.now());
   writer_.submit<bool>(
@@ -295,7 +296,8 @@ void Delivery::keep_partial(AbortReason reason, const dedup::Settings& settings)
   std::string id = session_id_;
   POSTERN_LOG_INFO("smtp %s event=partial-kept bytes=%llu message_id=%s reason=%s", id.c_str(),
                    static_cast<unsigned long long>(prints.bytes),
-                   request.message_id.empty() ? "-" : request.message_id.c_str(), to_string(reason));
+                   request.message_id.empty() ? "-" : request.message_id.c_str(),
+                   to_string(reason));
   // The callback holds the spool, so it lives until the callback has run.
   spool->finish([spool, request = std::move(request), prefix, dir, trace_bytes, id, &writer,
                  &executor](core::Result<store::SpooledBody> body) mutable {

@@ -74,7 +74,7 @@ class Delivery {
   DedupSettingsFn dedup_settings_;
   std::string peer_address_;
   std::string session_id_;
-  std::vector<std::string> mailboxes_;  // resolved user addresses, no duplicates
+  std::vector<std::string> mailboxes_;   // resolved user addresses, no duplicates
   std::vector<store::DedupRule> rules_;  // each mailbox's domain rule
   std::unique_ptr<store::Spool> spool_;
   std::unique_ptr<dedup::FingerprintBuilder> fingerprints_;

@@ -1,6 +1,6 @@
+#include "core/executor.h"
 #include "core/bytes.h"
 #include "core/clock.h"
-#include "core/executor.h"
 
 #include <doctest/doctest.h>
 

@@ -19,7 +19,8 @@ TEST_CASE("Loopback is 127.0.0.0/8, ::1 and their mapped form; nothing else") {
     CAPTURE(a);
     CHECK(diag::is_loopback(a));
   }
-  for (const char* a : {"128.0.0.1", "10.0.0.1", "::2", "::ffff:10.0.0.1", "localhost", "", "1.2.3"}) {
+  for (const char* a :
+       {"128.0.0.1", "10.0.0.1", "::2", "::ffff:10.0.0.1", "localhost", "", "1.2.3"}) {
     CAPTURE(a);
     CHECK_FALSE(diag::is_loopback(a));
   }
@@ -50,15 +51,25 @@ TEST_CASE("Every validation error has a sentence that does not echo the input") 
         std::string::npos);
 }
 
-TEST_CASE("The auto-trace event text names peer, hops, reach, last-hop loss and RTT, and the path") {
+TEST_CASE(
+    "The auto-trace event text names peer, hops, reach, last-hop loss and RTT, and the path") {
   diag::TraceResult r;
   r.outcome = diag::TraceOutcome::reached;
   diag::HopResult h1;
-  h1.ttl = 1; h1.address = "192.168.1.1"; h1.sent = 3; h1.received = 3; h1.rtt_avg_us = 800;
+  h1.ttl = 1;
+  h1.address = "192.168.1.1";
+  h1.sent = 3;
+  h1.received = 3;
+  h1.rtt_avg_us = 800;
   diag::HopResult h2;
-  h2.ttl = 2; h2.sent = 3;
+  h2.ttl = 2;
+  h2.sent = 3;
   diag::HopResult h3;
-  h3.ttl = 3; h3.address = "203.0.113.9"; h3.sent = 3; h3.received = 2; h3.rtt_avg_us = 23'450;
+  h3.ttl = 3;
+  h3.address = "203.0.113.9";
+  h3.sent = 3;
+  h3.received = 2;
+  h3.rtt_avg_us = 23'450;
   r.hops = {h1, h2, h3};
   CHECK(diag::auto_trace_event_text("203.0.113.9", r) ==
         "peer=203.0.113.9 hops=3 reached=yes loss=33 rtt_ms=23.4 path=192.168.1.1,*,203.0.113.9");
