@@ -1,6 +1,9 @@
 // The status page's backend over the store and Settings, and its listeners.
 #include "app/http_service.h"
 
+#include "app/http_diagnostics.h"
+#include "dedup/policy.h"
+
 #include <sys/random.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -41,23 +44,6 @@ std::uint64_t resident_bytes() {
     if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
   }
   return 0;
-}
-
-std::string rule_name(store::DedupRule rule) {
-  switch (rule) {
-    case store::DedupRule::content:
-      return "content";
-    case store::DedupRule::content_or_message_id:
-      return "content-or-message-id";
-    case store::DedupRule::off:
-      return "off";
-  }
-  return "content";
-}
-store::DedupRule rule_of(std::string_view name) {
-  if (name == "content-or-message-id") return store::DedupRule::content_or_message_id;
-  if (name == "off") return store::DedupRule::off;
-  return store::DedupRule::content;
 }
 
 // Store errors in the page's words (explain() speaks to the command line).
@@ -131,7 +117,7 @@ class AppBackend final : public http::Backend {
     auto list = store::list_domains(*txn);
     if (!list) return problem(list.error());
     std::vector<http::DomainView> out;
-    for (const auto& d : *list) out.push_back({d.name, rule_name(d.dedup)});
+    for (const auto& d : *list) out.push_back({d.name, dedup::to_string(d.dedup)});
     return out;
   }
 
@@ -198,7 +184,8 @@ class AppBackend final : public http::Backend {
   void add_domain(std::string name, std::string rule, http::Done done) override {
     write(
         [name, rule](store::WriteTxn& txn) -> core::Result<void> {
-          auto added = store::add_domain(txn, name, rule_of(rule));
+          auto added = store::add_domain(
+              txn, name, dedup::parse_rule(rule).value_or(store::DedupRule::content));
           if (!added) return added.error();
           return {};
         },
@@ -208,9 +195,12 @@ class AppBackend final : public http::Backend {
     write([name](store::WriteTxn& txn) { return store::del_domain(txn, name); }, std::move(done));
   }
   void set_domain_dedup(std::string name, std::string rule, http::Done done) override {
-    write([name, rule](
-              store::WriteTxn& txn) { return store::set_domain_dedup(txn, name, rule_of(rule)); },
-          std::move(done));
+    write(
+        [name, rule](store::WriteTxn& txn) {
+          return store::set_domain_dedup(
+              txn, name, dedup::parse_rule(rule).value_or(store::DedupRule::content));
+        },
+        std::move(done));
   }
 
   void add_user(std::string address, std::string password, http::Done done) override {
@@ -338,52 +328,6 @@ class AppBackend final : public http::Backend {
   HttpHooks hooks_;
   std::int64_t started_at_;
   const http::Server* server_ = nullptr;
-};
-
-// The page's link diagnostics over LinkService: diag's types into the page's views.
-class AppDiagnostics final : public http::Diagnostics {
- public:
-  explicit AppDiagnostics(LinkService& links) : links_(links) {}
-
-  core::Result<std::unique_ptr<http::TraceRun>, http::TraceRefusal> start_trace(
-      std::string host, http::TraceCallbacks callbacks) override {
-    auto run = links_.trace(
-        host,
-        [on_hop = callbacks.on_hop](const diag::HopResult& h) {
-          on_hop({h.ttl, h.address, h.also, h.sent, h.received, h.loss_percent(), h.rtt_min_us,
-                  h.rtt_avg_us, h.rtt_max_us, h.mtu, h.destination, h.unreachable});
-        },
-        [on_done = callbacks.on_done](const diag::TraceResult& r, const std::string& message) {
-          on_done({diag::to_string(r.outcome), message, r.address, r.mx, r.path_mtu});
-        });
-    if (!run) return http::TraceRefusal{run.error().bad_input, run.error().message};
-    struct Held final : http::TraceRun {
-      explicit Held(std::unique_ptr<LinkService::Run> r) : run(std::move(r)) {}
-      std::unique_ptr<LinkService::Run> run;
-    };
-    return std::unique_ptr<http::TraceRun>(new Held(std::move(*run)));
-  }
-
-  core::Result<http::LinkReport, http::Problem> links(std::int64_t since_ms, std::size_t max_points,
-                                                      std::size_t max_series) override {
-    auto series = links_.links(since_ms, max_points, max_series);
-    if (!series) return series.error();
-    http::LinkReport report;
-    report.interval_s = links_.interval().count();
-    for (const auto& s : *series) {
-      http::LinkSeries out{s.target, s.role, {}};
-      for (const auto& p : s.samples) {
-        const bool none = p.lost >= p.sent;  // rtt 0 is stored for "none answered"
-        out.points.push_back(
-            {p.time_ms, none ? -1 : static_cast<std::int64_t>(p.rtt_us), p.sent, p.lost});
-      }
-      report.series.push_back(std::move(out));
-    }
-    return report;
-  }
-
- private:
-  LinkService& links_;
 };
 
 class HttpService final : public Service {
