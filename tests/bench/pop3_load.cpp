@@ -15,42 +15,28 @@
 // Output: one machine-readable line (bench=pop3_load key=value ...) and one human line.
 // Exit status: 0 with zero errors (and every round done when --rounds was given), 1 otherwise,
 // 2 on bad usage.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/error.h>
-#include <mbedtls/net_sockets.h>
-#include <mbedtls/ssl.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "load_client.h"
+#include "tls_client.h"
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
+namespace bench = postern::bench;
+using bench::Clock;
 
-struct Options {
-  std::string host = "127.0.0.1";
-  int port = 0;
-  unsigned connections = 10;
+struct Options : bench::Target {  // time limit: 30 s by default
   std::string user = "bench{n}@example.org";
   std::string password;
   unsigned long rounds = 0;  // 0: until the time limit
-  double time_limit_s = 30;
   bool tls = false;
 };
 
@@ -62,165 +48,52 @@ void usage() {
       stderr);
 }
 
-bool parse_number(const char* text, double min, double max, double& out) {
-  char* end = nullptr;
-  out = std::strtod(text, &end);
-  return end != text && *end == '\0' && out >= min && out <= max;
-}
-
 bool parse_options(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; i += 2) {
-    std::string_view key = argv[i];
-    if (key == "--tls") {
-      o.tls = true;
-      --i;  // a flag: no value follows
-      continue;
-    }
-    if (i + 1 >= argc) return false;
-    const char* value = argv[i + 1];
+  auto flag = [&](std::string_view key) {
+    if (key != "--tls") return false;
+    o.tls = true;
+    return true;
+  };
+  auto own = [&](std::string_view key, const char* value) {
     double n = 0;
-    if (key == "--host") {
-      o.host = value;
-    } else if (key == "--user") {
+    if (key == "--user") {
       o.user = value;
     } else if (key == "--password") {
       o.password = value;
-    } else if (key == "--port" && parse_number(value, 1, 65535, n)) {
-      o.port = static_cast<int>(n);
-    } else if (key == "--connections" && parse_number(value, 1, 1000, n)) {
-      o.connections = static_cast<unsigned>(n);
-    } else if (key == "--rounds" && parse_number(value, 1, 1e7, n)) {
+    } else if (key == "--rounds" && bench::parse_number(value, 1, 1e7, n)) {
       o.rounds = static_cast<unsigned long>(n);
-    } else if (key == "--time-limit" && parse_number(value, 0.1, 86400, n)) {
-      o.time_limit_s = n;
     } else {
       return false;
     }
-  }
-  return o.port != 0 && !o.password.empty();
+    return true;
+  };
+  return bench::parse_args(argc, argv, o, flag, own) && !o.password.empty();
 }
-
-// The address to connect to; loopback only, since this tool must never load another host.
-bool loopback_address(const std::string& host, int port, sockaddr_storage& addr, socklen_t& len) {
-  std::memset(&addr, 0, sizeof addr);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) return false;
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *v4;
-    return true;
-  }
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) return false;
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *v6;
-    return true;
-  }
-  return false;
-}
-
-// The client side of TLS shared by every connection. Not movable: mbedtls_ssl_setup keeps a
-// pointer to the config, the config one to the DRBG, the DRBG one to the entropy source.
-class TlsClient {
- public:
-  TlsClient() {
-    mbedtls_entropy_init(&entropy_);
-    mbedtls_ctr_drbg_init(&drbg_);
-    mbedtls_ssl_config_init(&config_);
-  }
-  ~TlsClient() {
-    mbedtls_ssl_config_free(&config_);
-    mbedtls_ctr_drbg_free(&drbg_);
-    mbedtls_entropy_free(&entropy_);
-  }
-  TlsClient(const TlsClient&) = delete;
-  TlsClient& operator=(const TlsClient&) = delete;
-
-  bool init() {
-    static const char kPersonal[] = "pop3_load";
-    if (mbedtls_ctr_drbg_seed(&drbg_, mbedtls_entropy_func, &entropy_,
-                              reinterpret_cast<const unsigned char*>(kPersonal),
-                              sizeof kPersonal - 1) != 0 ||
-        mbedtls_ssl_config_defaults(&config_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0)
-      return false;
-    mbedtls_ssl_conf_authmode(&config_, MBEDTLS_SSL_VERIFY_NONE);  // self-signed, loopback
-    mbedtls_ssl_conf_rng(&config_, mbedtls_ctr_drbg_random, &drbg_);
-    mbedtls_ssl_conf_ciphersuites(&config_, kSuites);
-    return true;
-  }
-  const mbedtls_ssl_config* config() const { return &config_; }
-
- private:
-  static constexpr int kSuites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                                    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 0};
-  mbedtls_entropy_context entropy_;
-  mbedtls_ctr_drbg_context drbg_;
-  mbedtls_ssl_config config_;
-};
-
-struct SslFree {
-  void operator()(mbedtls_ssl_context* ssl) const {
-    mbedtls_ssl_free(ssl);
-    delete ssl;
-  }
-};
 
 enum class State { connecting, handshake, greeting, user, pass, list, uidl, retr, quit, closed };
 
-struct Connection {
-  int fd = -1;
+struct Connection : bench::Stream {
   unsigned index = 0;
   std::string user;
   State state = State::closed;
-  std::string in;
-  std::size_t in_used = 0;  // bytes of `in` already consumed
-  std::string out;
-  std::size_t out_sent = 0;
   bool status_seen = false;          // multi-line reply: the "+OK" line has been read
   std::vector<std::uint64_t> sizes;  // from LIST, by message number - 1
   std::size_t uidl_lines = 0;
   std::size_t next = 0;          // RETR: index into sizes
   std::uint64_t body_bytes = 0;  // RETR in progress: octets after un-stuffing, CRLF included
   unsigned long rounds_done = 0;
-  unsigned long generation = 0;  // bumped by each open(): a reopened socket may reuse the fd
-  std::unique_ptr<mbedtls_ssl_context, SslFree> ssl;  // with --tls; its BIO points here
-  bool tls_wants_write = false;                       // the last TLS call wanted POLLOUT
+  std::unique_ptr<bench::TlsSession> tls;  // with --tls, for the current socket
 };
-
-// BIO callbacks for mbedTLS over the connection's non-blocking socket.
-int bio_send(void* context, const unsigned char* data, std::size_t size) noexcept {
-  auto* c = static_cast<Connection*>(context);
-  ssize_t n = ::send(c->fd, data, size, MSG_NOSIGNAL);
-  if (n >= 0) return static_cast<int>(n);
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-    c->tls_wants_write = true;
-    return MBEDTLS_ERR_SSL_WANT_WRITE;
-  }
-  return MBEDTLS_ERR_NET_SEND_FAILED;
-}
-
-int bio_recv(void* context, unsigned char* data, std::size_t size) noexcept {
-  auto* c = static_cast<Connection*>(context);
-  ssize_t n = ::recv(c->fd, data, size, 0);
-  if (n >= 0) return static_cast<int>(n);  // 0: end of stream
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_READ;
-  return MBEDTLS_ERR_NET_RECV_FAILED;
-}
 
 class Load {
  public:
-  explicit Load(const Options& o) : o_(o) {}
+  explicit Load(const Options& o) : o_(o), reconnects_(o.connections) {}
   int run();
 
  private:
   void open(Connection& c);
+  void on_ready(Connection& c, short revents);
   void handshake(Connection& c);
-  long send_some(Connection& c, const char* data, std::size_t size);
-  long recv_some(Connection& c, char* data, std::size_t size);
   void close(Connection& c, bool failed);
   void send(Connection& c, std::string text);
   void flush(Connection& c);
@@ -236,142 +109,79 @@ class Load {
   bool time_up() const { return Clock::now() >= deadline_; }
 
   const Options o_;
-  std::unique_ptr<TlsClient> tls_;
-  sockaddr_storage addr_{};
-  socklen_t addr_len_ = 0;
+  std::unique_ptr<bench::TlsClient> tls_;
+  bench::Endpoint endpoint_;
   std::vector<Connection> conns_;
   Clock::time_point start_, deadline_;
-  unsigned long errors_ = 0, messages_ = 0, rounds_ = 0, reconnects_ = 0;
+  unsigned long errors_ = 0, messages_ = 0, rounds_ = 0;
+  bench::ReconnectBudget reconnects_;
   std::uint64_t bytes_ = 0;
 };
 
 void Load::open(Connection& c) {
-  ++c.generation;
-  c.fd = ::socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   c.state = State::connecting;
-  c.in.clear();
-  c.in_used = 0;
-  c.out.clear();
-  c.out_sent = 0;
-  c.ssl.reset();
-  if (c.fd < 0) return close(c, true);
-  if (tls_) {
-    c.ssl.reset(new mbedtls_ssl_context);
-    mbedtls_ssl_init(c.ssl.get());
-    if (mbedtls_ssl_setup(c.ssl.get(), tls_->config()) != 0) return close(c, true);
-    mbedtls_ssl_set_bio(c.ssl.get(), &c, bio_send, bio_recv, nullptr);
+  c.tls.reset();
+  if (!c.open(endpoint_)) return close(c, true);
+}
+
+void Load::on_ready(Connection& c, short revents) {
+  if (c.state == State::connecting) {
+    if (!c.connect_succeeded()) return close(c, true);
+    if (tls_) {
+      c.tls = std::make_unique<bench::TlsSession>();
+      if (!c.tls->start(*tls_, c.fd)) return close(c, true);
+    }
+    c.state = c.tls ? State::handshake : State::greeting;
   }
-  int one = 1;
-  ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr_), addr_len_) != 0 &&
-      errno != EINPROGRESS) {
-    close(c, true);
-  }
+  if (c.state == State::handshake) return handshake(c);
+  if (revents & POLLOUT) flush(c);
+  if (c.fd >= 0 && (revents & (POLLIN | POLLHUP | POLLERR))) receive(c);
 }
 
 void Load::handshake(Connection& c) {
-  c.tls_wants_write = false;
-  int rc = mbedtls_ssl_handshake(c.ssl.get());
-  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return;
-  if (rc != 0) {
-    char text[128];
-    mbedtls_strerror(rc, text, sizeof text);
-    std::fprintf(stderr, "pop3_load: %s: TLS handshake failed: %s\n", c.user.c_str(), text);
+  int rc = c.tls->handshake();
+  if (rc == 0) return;
+  if (rc < 0) {
+    std::fprintf(stderr, "pop3_load: %s: TLS handshake failed: %s\n", c.user.c_str(),
+                 bench::TlsSession::error_text(rc).c_str());
     return close(c, true);
   }
   c.state = State::greeting;
   receive(c);  // the greeting may have come in the handshake's last read
 }
 
-// > 0: bytes moved; 0: would block; < 0: closed by the peer or failed.
-long Load::send_some(Connection& c, const char* data, std::size_t size) {
-  if (c.ssl) {
-    c.tls_wants_write = false;
-    int n = mbedtls_ssl_write(c.ssl.get(), reinterpret_cast<const unsigned char*>(data), size);
-    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) return 0;
-    return n > 0 ? n : -1;
-  }
-  for (;;) {
-    ssize_t n = ::send(c.fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-    return n > 0 ? n : -1;
-  }
-}
-
-long Load::recv_some(Connection& c, char* data, std::size_t size) {
-  if (c.ssl) {
-    c.tls_wants_write = false;
-    int n = mbedtls_ssl_read(c.ssl.get(), reinterpret_cast<unsigned char*>(data), size);
-    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) return 0;
-    return n > 0 ? n : -1;  // 0 or CONN_EOF / PEER_CLOSE_NOTIFY: the session is over
-  }
-  for (;;) {
-    ssize_t n = ::recv(c.fd, data, size, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-    return n > 0 ? n : -1;
-  }
-}
-
 // After a failure the connection is reopened for the next round, at most 10 times per
 // connection over the run, so a refusing server ends the run instead of spinning.
 void Load::close(Connection& c, bool failed) {
-  if (c.fd >= 0) ::close(c.fd);
-  c.fd = -1;
+  c.close();
   c.state = State::closed;
   if (failed) ++errors_;
   bool more = o_.rounds == 0 || c.rounds_done < o_.rounds;
   if (!failed && more && !time_up()) return open(c);
-  if (failed && more && !time_up() && reconnects_ < 10ul * o_.connections) {
-    ++reconnects_;
-    open(c);
-  }
+  if (failed && more && !time_up() && reconnects_.take()) open(c);
 }
 
 void Load::send(Connection& c, std::string text) {
-  c.out = std::move(text);
-  c.out_sent = 0;
+  c.set_request(std::move(text));
   c.status_seen = false;
   flush(c);
 }
 
 void Load::flush(Connection& c) {
-  while (c.out_sent < c.out.size()) {
-    long n = send_some(c, c.out.data() + c.out_sent, c.out.size() - c.out_sent);
-    if (n == 0) return;
-    if (n < 0) return close(c, true);
-    c.out_sent += static_cast<std::size_t>(n);
-  }
+  bool ok =
+      c.tls ? c.flush([&](const char* d, std::size_t n) { return c.tls->send_some(d, n); })
+            : c.flush([&](const char* d, std::size_t n) { return bench::send_some(c.fd, d, n); });
+  if (!ok) close(c, true);
 }
 
 void Load::receive(Connection& c) {
-  char buf[65536];
-  bool ended = false;  // end of stream or failure: handled after the lines already read
-  for (;;) {
-    long n = recv_some(c, buf, sizeof buf);
-    if (n == 0) break;
-    if (n < 0) {
-      ended = true;
-      break;
-    }
-    c.in.append(buf, static_cast<std::size_t>(n));
-    // A short plaintext read drained the socket; TLS may still hold a decrypted record.
-    if (!c.ssl && n < static_cast<long>(sizeof buf)) break;
-  }
-  unsigned long generation = c.generation;
-  for (;;) {
-    std::size_t end = c.in.find("\r\n", c.in_used);
-    if (end == std::string::npos) break;
-    std::string_view line(c.in.data() + c.in_used, end - c.in_used);
-    c.in_used = end + 2;
-    on_line(c, line);
-    if (c.fd < 0 || c.generation != generation) return;  // closed or reopened: buffer gone
-  }
-  c.in.erase(0, c.in_used);
-  c.in_used = 0;
+  // End of stream or failure: handled after the lines already read.
+  bool open =
+      c.tls ? c.fill([&](char* d, std::size_t n) { return c.tls->recv_some(d, n); }, false)
+            : c.fill([&](char* d, std::size_t n) { return bench::recv_some(c.fd, d, n); }, true);
+  if (!c.take_lines([&](std::string_view line) { on_line(c, line); })) return;  // closed/reopened
   // The server closing after its +OK to QUIT is the normal end; anywhere else it is an error.
-  if (ended) close(c, c.state != State::quit);
+  if (!open) close(c, c.state != State::quit);
 }
 
 void Load::on_line(Connection& c, std::string_view line) {
@@ -472,20 +282,19 @@ void Load::on_status(Connection& c, bool ok) {
 }
 
 int Load::run() {
-  if (!loopback_address(o_.host, o_.port, addr_, addr_len_)) {
+  if (!bench::loopback_endpoint(o_.host, o_.port, endpoint_)) {
     std::fprintf(stderr, "pop3_load: %s is not a loopback address\n", o_.host.c_str());
     return 2;
   }
   if (o_.tls) {
-    tls_ = std::make_unique<TlsClient>();
-    if (!tls_->init()) {
+    tls_ = std::make_unique<bench::TlsClient>();
+    if (!tls_->init("pop3_load")) {
       std::fputs("pop3_load: cannot set up the TLS client\n", stderr);
       return 2;
     }
   }
   start_ = Clock::now();
-  deadline_ = start_ + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(o_.time_limit_s));
+  deadline_ = bench::deadline_after(start_, o_.time_limit_s);
   conns_.resize(o_.connections);
   for (unsigned i = 0; i < conns_.size(); ++i) {
     Connection& c = conns_[i];
@@ -495,51 +304,15 @@ int Load::run() {
       c.user.replace(at, 3, std::to_string(c.index));
     open(c);
   }
-  std::vector<pollfd> fds;
-  std::vector<Connection*> owners;
-  bool cut = false;
-  for (;;) {
-    fds.clear();
-    owners.clear();
-    for (auto& c : conns_) {
-      if (c.fd < 0) continue;
-      short events = POLLIN;
-      if (c.state == State::connecting || c.out_sent < c.out.size() || c.tls_wants_write)
-        events |= POLLOUT;
-      fds.push_back({c.fd, events, 0});
-      owners.push_back(&c);
-    }
-    if (fds.empty()) break;
-    if (time_up()) {
-      cut = true;
-      break;
-    }
-    int n = ::poll(fds.data(), fds.size(), 100);
-    if (n < 0 && errno != EINTR) break;
-    for (std::size_t i = 0; n > 0 && i < fds.size(); ++i) {
-      Connection& c = *owners[i];
-      if (fds[i].revents == 0 || c.fd != fds[i].fd) continue;
-      if (c.state == State::connecting) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err != 0) {
-          close(c, true);
-          continue;
-        }
-        c.state = c.ssl ? State::handshake : State::greeting;
-      }
-      if (c.state == State::handshake) {
-        handshake(c);
-        continue;
-      }
-      if (fds[i].revents & POLLOUT) flush(c);
-      if (c.fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) receive(c);
-    }
-  }
-  for (auto& c : conns_) {
-    if (c.fd >= 0) ::close(c.fd);
-  }
+  bool cut = bench::poll_until(
+      conns_, deadline_,
+      [](const Connection& c) -> short {
+        bool out =
+            c.state == State::connecting || c.output_pending() || (c.tls && c.tls->wants_write());
+        return out ? POLLIN | POLLOUT : POLLIN;
+      },
+      [this](Connection& c, short revents) { on_ready(c, revents); });
+  for (auto& c : conns_) c.close();
   double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   bool timed_out = cut && o_.rounds != 0;  // a round count was asked for and not reached
   double mps = elapsed > 0 ? static_cast<double>(messages_) / elapsed : 0;

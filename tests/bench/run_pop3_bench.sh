@@ -17,26 +17,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=anchors/lib.sh
 . "$here/anchors/lib.sh"
+# shellcheck source=bench_lib.sh
+. "$here/bench_lib.sh"
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
-[ $# -ge 1 ] || { usage >&2; exit 2; }
-postern=$(readlink -f "$1")
-shift
-quick=0 keep=0 tls=0 tools=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) quick=1 ;;
-    --tls) tls=1 ;;
-    --keep) keep=1 ;;
-    --tools) tools=$2; shift ;;
-    *) usage >&2; exit 2 ;;
-  esac
-  shift
-done
-tools=${tools:-$(dirname "$postern")/tests/bench}
-load=$tools/pop3_load
-[ -x "$postern" ] || { echo "no postern binary at $postern" >&2; exit 2; }
-[ -x "$load" ] || { echo "no pop3_load at $load (build the pop3_load target)" >&2; exit 2; }
+declare tls  # 0, or 1 with --tls: set by bench_args
+bench_args pop3_load --tls -- "$@"
 anchors_available dovecot-core dovecot-pop3d
 
 users=10
@@ -48,15 +33,7 @@ limit=120
 [ "$quick" = 1 ] && rounds=2 limit=30
 password=bench-password
 
-work=$(mktemp -d /tmp/postern-pop3-bench-XXXXXX)
-chmod 755 "$work"  # Dovecot's mail processes (uid nobody) read the Maildirs below it
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-  postern_stop || true
-  "$here/anchors/dovecot.sh" stop "$work/dovecot" || true
-  if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+bench_workdir pop3 dovecot
 
 python3 "$here/anchors/make_maildirs.py" "$work/maildirs" "$users" "$per_user" "$size"
 cp -a "$work/maildirs" "$work/dovecot-mail"
@@ -131,11 +108,4 @@ printf '%-8s | %10s | %10s\n' postern "$pm" "$pn" Dovecot "$dm" "$dn" ratio "$(r
 echo "bench=pop3_summary tls=$tls postern_mb_per_s=$pm dovecot_mb_per_s=$dm ratio=$(ratio "$pm" "$dm")"
 echo "postern peak RSS (VmHWM) after all runs: $hwm kB (RSS now: $split)"
 
-postern_stop || { echo "FAIL: postern did not exit 0 on SIGTERM" >&2; failed=1; }
-if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' "$work/postern/postern.log"; then
-  echo "FAIL: sanitizer report in postern's log" >&2
-  failed=1
-fi
-echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine skews figures)"
-[ "$failed" = 0 ] && echo "PASS: zero errors" || echo "FAIL: see the lines above"
-exit "$failed"
+bench_finish

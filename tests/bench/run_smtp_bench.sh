@@ -17,25 +17,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=anchors/lib.sh
 . "$here/anchors/lib.sh"
+# shellcheck source=bench_lib.sh
+. "$here/bench_lib.sh"
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
-[ $# -ge 1 ] || { usage >&2; exit 2; }
-postern=$(readlink -f "$1")
-shift
-quick=0 keep=0 tools=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) quick=1 ;;
-    --keep) keep=1 ;;
-    --tools) tools=$2; shift ;;
-    *) usage >&2; exit 2 ;;
-  esac
-  shift
-done
-tools=${tools:-$(dirname "$postern")/tests/bench}
-load=$tools/smtp_load
-[ -x "$postern" ] || { echo "no postern binary at $postern" >&2; exit 2; }
-[ -x "$load" ] || { echo "no smtp_load at $load (build the smtp_load target)" >&2; exit 2; }
+bench_args smtp_load -- "$@"
 anchors_available postfix
 
 size=4096
@@ -44,15 +29,7 @@ messages=2000
 limit=120
 [ "$quick" = 1 ] && messages=200 limit=30
 
-work=$(mktemp -d /tmp/postern-smtp-bench-XXXXXX)
-chmod 755 "$work"  # Postfix's virtual agent (uid nobody) delivers below it
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-  postern_stop || true
-  "$here/anchors/postfix.sh" stop "$work/postfix" || true
-  if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+bench_workdir smtp postfix
 
 mkdir -p "$work/postern"
 postern_setup "$postern" "$work/postern/data"
@@ -129,11 +106,4 @@ delivered=$("$here/anchors/postfix.sh" count "$work/postfix")
 echo "stored: postern $stored of $sent_postern accepted, Postfix delivered $delivered of $sent_postfix"
 [ "$stored" = "$sent_postern" ] || { echo "FAIL: postern stored $stored, accepted $sent_postern" >&2; failed=1; }
 [ "$delivered" = "$sent_postfix" ] || { echo "FAIL: Postfix delivered $delivered, accepted $sent_postfix" >&2; failed=1; }
-postern_stop || { echo "FAIL: postern did not exit 0 on SIGTERM" >&2; failed=1; }
-if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' "$work/postern/postern.log"; then
-  echo "FAIL: sanitizer report in postern's log" >&2
-  failed=1
-fi
-echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine skews figures)"
-[ "$failed" = 0 ] && echo "PASS: zero errors" || echo "FAIL: see the lines above"
-exit "$failed"
+bench_finish

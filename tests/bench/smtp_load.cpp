@@ -8,38 +8,31 @@
 //
 // Output: one machine-readable line (bench=smtp_load key=value ...) and one human line.
 // Exit status: 0 when every message got its 250, 1 otherwise, 2 on bad usage.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "load_client.h"
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
+namespace bench = postern::bench;
+using bench::Clock;
 
-struct Options {
-  std::string host = "127.0.0.1";
-  int port = 0;
-  unsigned connections = 10;
+struct Options : bench::Target {
+  Options() { time_limit_s = 120; }
   unsigned long messages = 1000;
   std::size_t size = 4096;
   std::string rcpt = "bob@example.org";
   std::string from = "load@bench.example";
-  double time_limit_s = 120;
 };
 
 void usage() {
@@ -49,72 +42,31 @@ void usage() {
       stderr);
 }
 
-bool parse_number(const char* text, double min, double max, double& out) {
-  char* end = nullptr;
-  out = std::strtod(text, &end);
-  return end != text && *end == '\0' && out >= min && out <= max;
-}
-
 bool parse_options(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; i += 2) {
-    std::string_view key = argv[i];
-    if (i + 1 >= argc) return false;
-    const char* value = argv[i + 1];
+  auto no_flags = [](std::string_view) { return false; };
+  auto own = [&](std::string_view key, const char* value) {
     double n = 0;
-    if (key == "--host") {
-      o.host = value;
-    } else if (key == "--rcpt") {
+    if (key == "--rcpt") {
       o.rcpt = value;
     } else if (key == "--from") {
       o.from = value;
-    } else if (key == "--port" && parse_number(value, 1, 65535, n)) {
-      o.port = static_cast<int>(n);
-    } else if (key == "--connections" && parse_number(value, 1, 1000, n)) {
-      o.connections = static_cast<unsigned>(n);
-    } else if (key == "--messages" && parse_number(value, 1, 1e8, n)) {
+    } else if (key == "--messages" && bench::parse_number(value, 1, 1e8, n)) {
       o.messages = static_cast<unsigned long>(n);
-    } else if (key == "--size" && parse_number(value, 256, 64e6, n)) {
+    } else if (key == "--size" && bench::parse_number(value, 256, 64e6, n)) {
       o.size = static_cast<std::size_t>(n);
-    } else if (key == "--time-limit" && parse_number(value, 0.1, 86400, n)) {
-      o.time_limit_s = n;
     } else {
       return false;
     }
-  }
-  return o.port != 0;
-}
-
-// The address to connect to; loopback only, since this tool must never load another host.
-bool loopback_address(const std::string& host, int port, sockaddr_storage& addr, socklen_t& len) {
-  std::memset(&addr, 0, sizeof addr);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) return false;
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *v4;
     return true;
-  }
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) return false;
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *v6;
-    return true;
-  }
-  return false;
+  };
+  return bench::parse_args(argc, argv, o, no_flags, own);
 }
 
 enum class State { connecting, greeting, ehlo, mail, rcpt, data, body, rset, quit, closed };
 
-struct Connection {
-  int fd = -1;
+struct Connection : bench::Stream {
   unsigned index = 0;
   State state = State::closed;
-  std::string in;
-  std::string out;
-  std::size_t out_sent = 0;
   bool dot_sent = false;  // the whole body including "." has been handed to the kernel
   Clock::time_point dot_at;
   unsigned long sequence = 0;
@@ -122,7 +74,8 @@ struct Connection {
 
 class Load {
  public:
-  explicit Load(const Options& o) : o_(o), filler_(make_filler(o.size)) {}
+  explicit Load(const Options& o)
+      : o_(o), filler_(make_filler(o.size)), reconnects_(o.connections) {}
 
   int run();
 
@@ -130,6 +83,7 @@ class Load {
   static std::string make_filler(std::size_t size);
   std::string message(Connection& c);
   void open(Connection& c);
+  void on_ready(Connection& c, short revents);
   void close(Connection& c, bool failed);
   void send(Connection& c, std::string text);
   void flush(Connection& c);
@@ -140,11 +94,11 @@ class Load {
 
   const Options o_;
   const std::string filler_;
-  sockaddr_storage addr_{};
-  socklen_t addr_len_ = 0;
+  bench::Endpoint endpoint_;
   std::vector<Connection> conns_;
   Clock::time_point start_, deadline_;
-  unsigned long claimed_ = 0, accepted_ = 0, errors_ = 0, reconnects_ = 0;
+  unsigned long claimed_ = 0, accepted_ = 0, errors_ = 0;
+  bench::ReconnectBudget reconnects_;
   std::vector<double> latencies_ms_;
 };
 
@@ -181,48 +135,40 @@ std::string Load::message(Connection& c) {
 }
 
 void Load::open(Connection& c) {
-  c = Connection{-1, c.index, State::connecting, {}, {}, 0, false, {}, c.sequence};
-  c.fd = ::socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (c.fd < 0) return close(c, true);
-  int one = 1;
-  ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr_), addr_len_) == 0) {
+  c.state = State::connecting;
+  c.dot_sent = false;
+  if (!c.open(endpoint_)) close(c, true);
+}
+
+void Load::on_ready(Connection& c, short revents) {
+  if (c.state == State::connecting) {
+    if (!c.connect_succeeded()) return close(c, true);
     c.state = State::greeting;
-  } else if (errno != EINPROGRESS) {
-    close(c, true);
   }
+  if (revents & POLLOUT) flush(c);
+  if (c.fd >= 0 && (revents & (POLLIN | POLLHUP | POLLERR))) receive(c);
 }
 
 // A failure costs the message in flight (counted as an error); the connection is reopened while
 // messages remain, at most 10 times per connection over the run, so a refusing server ends it.
 void Load::close(Connection& c, bool failed) {
-  if (c.fd >= 0) ::close(c.fd);
-  c.fd = -1;
+  c.close();
   c.state = State::closed;
   if (!failed) return;
   ++errors_;  // the message in flight, or a refused or dropped connection
-  if (claimed_ < o_.messages && !time_up() && reconnects_ < 10ul * o_.connections) {
-    ++reconnects_;
-    open(c);
-  }
+  if (claimed_ < o_.messages && !time_up() && reconnects_.take()) open(c);
 }
 
 void Load::send(Connection& c, std::string text) {
-  c.out = std::move(text);
-  c.out_sent = 0;
+  c.set_request(std::move(text));
   c.dot_sent = false;
   flush(c);
 }
 
 void Load::flush(Connection& c) {
-  while (c.out_sent < c.out.size()) {
-    ssize_t n = ::send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (n <= 0) return close(c, true);
-    c.out_sent += static_cast<std::size_t>(n);
-  }
-  if (c.state == State::body && !c.dot_sent) {
+  if (!c.flush([&](const char* d, std::size_t n) { return bench::send_some(c.fd, d, n); }))
+    return close(c, true);
+  if (c.state == State::body && !c.dot_sent && !c.output_pending()) {
     c.dot_sent = true;
     c.dot_at = Clock::now();
   }
@@ -230,34 +176,15 @@ void Load::flush(Connection& c) {
 
 // RFC 5321 §4.2.1: a multiline reply is "code-text" lines ended by one "code text" line.
 void Load::receive(Connection& c) {
-  char buf[16384];
-  bool ended = false;  // end of stream or failure: handled after the replies already read
-  for (;;) {
-    ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n <= 0) {
-      ended = true;
-      break;
-    }
-    c.in.append(buf, static_cast<std::size_t>(n));
-  }
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t end = c.in.find("\r\n", start);
-    if (end == std::string::npos) break;
-    std::string_view line(c.in.data() + start, end - start);
-    start = end + 2;
-    if (line.size() >= 4 && line[3] == '-') continue;
-    int code = line.size() >= 3 ? std::atoi(std::string(line.substr(0, 3)).c_str()) : 0;
-    c.in.erase(0, start);
-    start = 0;
-    on_reply(c, code);
-    if (c.fd < 0) return;
-  }
-  c.in.erase(0, start);
+  // End of stream or failure: handled after the replies already read.
+  bool open = c.fill([&](char* d, std::size_t n) { return bench::recv_some(c.fd, d, n); }, true);
+  bool same = c.take_lines([&](std::string_view line) {
+    if (line.size() >= 4 && line[3] == '-') return;
+    on_reply(c, line.size() >= 3 ? std::atoi(std::string(line.substr(0, 3)).c_str()) : 0);
+  });
+  if (!same) return;  // closed or reopened by a reply
   // The server closing after its 221 to QUIT is the normal end; anywhere else it is an error.
-  if (ended) close(c, c.state != State::quit);
+  if (!open) close(c, c.state != State::quit);
 }
 
 void Load::next_message(Connection& c) {
@@ -321,59 +248,26 @@ void Load::on_reply(Connection& c, int code) {
 }
 
 int Load::run() {
-  if (!loopback_address(o_.host, o_.port, addr_, addr_len_)) {
+  if (!bench::loopback_endpoint(o_.host, o_.port, endpoint_)) {
     std::fprintf(stderr, "smtp_load: %s is not a loopback address\n", o_.host.c_str());
     return 2;
   }
   start_ = Clock::now();
-  deadline_ = start_ + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(o_.time_limit_s));
+  deadline_ = bench::deadline_after(start_, o_.time_limit_s);
   latencies_ms_.reserve(o_.messages);
   conns_.resize(o_.connections);
   for (unsigned i = 0; i < conns_.size(); ++i) {
     conns_[i].index = i + 1;
     open(conns_[i]);
   }
-  std::vector<pollfd> fds;
-  std::vector<Connection*> owners;
-  bool timed_out = false;
-  for (;;) {
-    fds.clear();
-    owners.clear();
-    for (auto& c : conns_) {
-      if (c.fd < 0) continue;
-      short events = POLLIN;
-      if (c.state == State::connecting || c.out_sent < c.out.size()) events |= POLLOUT;
-      fds.push_back({c.fd, events, 0});
-      owners.push_back(&c);
-    }
-    if (fds.empty()) break;
-    if (time_up()) {
-      timed_out = true;
-      break;
-    }
-    int n = ::poll(fds.data(), fds.size(), 100);
-    if (n < 0 && errno != EINTR) break;
-    for (std::size_t i = 0; n > 0 && i < fds.size(); ++i) {
-      Connection& c = *owners[i];
-      if (fds[i].revents == 0 || c.fd != fds[i].fd) continue;
-      if (c.state == State::connecting) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err != 0) {
-          close(c, true);
-          continue;
-        }
-        c.state = State::greeting;
-      }
-      if (fds[i].revents & POLLOUT) flush(c);
-      if (c.fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) receive(c);
-    }
-  }
-  for (auto& c : conns_) {
-    if (c.fd >= 0) ::close(c.fd);
-  }
+  bool timed_out = bench::poll_until(
+      conns_, deadline_,
+      [](const Connection& c) -> short {
+        bool out = c.state == State::connecting || c.output_pending();
+        return out ? POLLIN | POLLOUT : POLLIN;
+      },
+      [this](Connection& c, short revents) { on_ready(c, revents); });
+  for (auto& c : conns_) c.close();
   double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   std::sort(latencies_ms_.begin(), latencies_ms_.end());
   auto pct = [&](double p) {
