@@ -32,7 +32,8 @@ struct Settings {
   std::size_t max_connections = 200;
   std::size_t max_connections_per_ip = 20;
   std::uint64_t max_message_bytes = 50ull << 20;
-  std::uint64_t map_size_mb = 4096;
+  // LMDB reserves the map as address space: 512 MiB on 32-bit targets (DESIGN.md).
+  std::uint64_t map_size_mb = sizeof(void*) == 4 ? 512 : 4096;
   std::uint64_t memory_budget_mb = 256;
   std::size_t io_buffer_kb = 64;
   unsigned pbkdf2_iterations = 100'000;

@@ -154,7 +154,9 @@ void Tracer::drain() {
   for (int i = 0; i < 256; ++i) {
     sockaddr_storage name{};
     char data[64];
-    alignas(cmsghdr) char control[512];
+    // Zeroed, so an offender nobody wrote reads as AF_UNSPEC (no address), never as stack
+    // garbage: qemu-user 7.2 drops the offender for 32-bit guests (see tracer_test.cpp).
+    alignas(cmsghdr) char control[512] = {};
     iovec iov{data, sizeof data};
     msghdr msg{};
     msg.msg_name = &name;
@@ -170,8 +172,11 @@ void Tracer::drain() {
       const bool v6 = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
       if (!v4 && !v6) continue;
       sock_extended_err ee;
+      if (c->cmsg_len < CMSG_LEN(sizeof ee)) continue;  // truncated: nothing to classify
       std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
-      // SO_EE_OFFENDER: the responder's address follows the structure.
+      // SO_EE_OFFENDER: the responder's address follows the structure. AF_UNSPEC when the
+      // kernel knows none (a local error); numeric() then gives "". Copied, not cast: on
+      // armhf and mipsel (12-byte cmsghdr) it is only 4-byte aligned.
       sockaddr_storage offender{};
       const std::size_t room = c->cmsg_len - CMSG_LEN(sizeof ee);
       std::memcpy(&offender, CMSG_DATA(c) + sizeof ee, std::min(room, sizeof offender));

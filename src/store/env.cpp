@@ -1,8 +1,11 @@
 // The LMDB environment: open with ENOMEM halving, named DBs, migrations, txns.
 #include "store/env.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "core/bytes.h"
@@ -32,6 +35,17 @@ Result<void> create_v1(WriteTxn& txn) {
 }
 
 constexpr MigrationStep kSteps[] = {&create_v1};
+
+// The largest map worth asking mmap for: half the address space (2 GiB on
+// armhf and mipsel, 2^63 on 64-bit). mdb_env_set_mapsize takes a size_t, so a
+// larger request (Settings' 4096 MiB default, or 2^62) would otherwise be
+// truncated on 32-bit targets: 2^32 becomes 0, which LMDB silently replaces
+// by its 1 MiB default, and the store fills after a few messages. No 32-bit
+// Linux process has a free 2 GiB hole (MIPS32 user space is 2 GiB in all),
+// so starting here the ENOMEM halving settles on what fits.
+constexpr std::uint64_t kMaxMapBytes =
+    std::uint64_t{std::numeric_limits<std::size_t>::max()} / 2 + 1;
+constexpr std::uint64_t kMinMapBytes = 1u << 20;
 
 }  // namespace
 
@@ -172,8 +186,14 @@ Result<std::unique_ptr<Env>> Env::open(const Options& options,
   if (ec) return Error{Errc::io, ec.value(), "create-data-dir"};
   std::unique_ptr<Env> env(new Env());
   env->options_ = options;
-  // 32-bit targets cannot always map what was asked: halve on ENOMEM down to 1 MiB.
-  std::uint64_t map = options.map_bytes;
+  // 32-bit targets cannot always map what was asked: clamp to the address
+  // space, then halve on ENOMEM down to 1 MiB.
+  std::uint64_t map = std::min(options.map_bytes, kMaxMapBytes);
+  if (map < options.map_bytes) {
+    POSTERN_LOG_WARN("store event=map-clamped asked=%llu map_bytes=%llu",
+                     static_cast<unsigned long long>(options.map_bytes),
+                     static_cast<unsigned long long>(map));
+  }
   for (;;) {
     int rc = mdb_env_create(&env->env_);
     if (rc == 0) rc = mdb_env_set_maxdbs(env->env_, kDbCount);
@@ -182,7 +202,7 @@ Result<std::unique_ptr<Env>> Env::open(const Options& options,
     if (rc == 0) break;
     mdb_env_close(env->env_);
     env->env_ = nullptr;
-    if (rc == ENOMEM && map > (1u << 20)) {
+    if (rc == ENOMEM && map > kMinMapBytes) {
       map /= 2;
       POSTERN_LOG_WARN("store event=map-halved map_bytes=%llu",
                        static_cast<unsigned long long>(map));
@@ -190,7 +210,11 @@ Result<std::unique_ptr<Env>> Env::open(const Options& options,
     }
     return mdb_error(rc, "env-open");
   }
-  env->map_bytes_ = map;
+  // Report what LMDB really mapped: it raises the size to an existing file's
+  // committed data, which may exceed the request.
+  MDB_envinfo info;
+  if (int rc = mdb_env_info(env->env_, &info); rc != 0) return mdb_error(rc, "env-info");
+  env->map_bytes_ = info.me_mapsize;
   int dead = 0;
   if (int rc = mdb_reader_check(env->env_, &dead); rc != 0) return mdb_error(rc, "reader-check");
   if (dead > 0) POSTERN_LOG_INFO("store event=stale-readers-cleared count=%d", dead);

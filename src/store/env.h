@@ -25,8 +25,10 @@ using core::Error;
 using core::Result;
 
 struct Options {
-  std::string data_dir;                  // created if missing; holds data.mdb + spool/
-  std::uint64_t map_bytes = 1ull << 30;  // halved on ENOMEM (32-bit targets)
+  std::string data_dir;  // created if missing; holds data.mdb + spool/
+  // Clamped to half the address space (2 GiB on 32-bit targets), then halved
+  // on ENOMEM down to 1 MiB; Env::map_bytes() tells what was mapped.
+  std::uint64_t map_bytes = 1ull << 30;
   unsigned pbkdf2_iterations = 100'000;  // for new password hashes
   std::uint64_t max_events = 10'000;     // events table keeps the newest N
   // The server (the one process that delivers) sets this: at open, empty
@@ -150,7 +152,9 @@ class Env {
   MDB_dbi dbi(Db db) const { return dbis_[static_cast<int>(db)]; }
   const Options& options() const { return options_; }
   std::string spool_dir() const { return options_.data_dir + "/spool"; }
-  std::uint64_t map_bytes() const { return map_bytes_; }  // after ENOMEM halving
+  // The map LMDB uses (mdb_env_info): after clamping and ENOMEM halving, or
+  // larger when an existing file already holds more.
+  std::uint64_t map_bytes() const { return map_bytes_; }
 
  private:
   Env() = default;

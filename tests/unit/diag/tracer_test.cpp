@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cstdlib>
 #include <optional>
+#include <string_view>
 
 #include "diag/resolver.h"
 #include "diag_loop.h"
@@ -28,6 +30,17 @@ sockaddr_storage address(const char* text) {
     REQUIRE(::inet_pton(AF_INET6, text, &in6.sin6_addr) == 1);
   }
   return ss;
+}
+
+// qemu-user (7.2, as in Debian 12) loses SO_EE_OFFENDER for 32-bit guests: its
+// host_to_target_cmsg() hands a host pointer to host_to_target_sockaddr(), which takes a
+// guest address, so the copy fails silently and the guest sees the bytes it left there.
+// nix-rust/nix#1514 met the same on its armv7 and mipsel qemu targets. qemu-aarch64 passes,
+// and a real 32-bit kernel fills it in. Tests run through CMAKE_CROSSCOMPILING_EMULATOR get
+// POSTERN_TEST_UNDER_EMULATOR=1 (tests/CMakeLists.txt).
+bool offender_lost_to_emulator() {
+  const char* v = std::getenv("POSTERN_TEST_UNDER_EMULATOR");
+  return sizeof(void*) < 8 && v != nullptr && std::string_view(v) == "1";
 }
 
 void trace_loopback(const char* where) {
@@ -52,7 +65,14 @@ void trace_loopback(const char* where) {
   REQUIRE(streamed.size() == 1);
   const auto& hop = result->hops[0];
   CHECK(hop.destination);
-  CHECK(hop.address == where);
+  if (offender_lost_to_emulator()) {
+    MESSAGE(
+        "skipped under qemu-user on a 32-bit target: hop address check (qemu drops "
+        "SO_EE_OFFENDER); got '"
+        << hop.address << "'");
+  } else {
+    CHECK(hop.address == std::string_view(where));
+  }
   CHECK(hop.sent == 4);
   CHECK(hop.received == 4);
   CHECK(hop.rtt_max_us < 1'000'000);

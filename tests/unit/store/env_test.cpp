@@ -137,3 +137,19 @@ TEST_CASE("a map larger than the address space is halved until it fits") {
   CHECK((*env)->map_bytes() >= (1u << 20));
   CHECK(run_write(**env, [](WriteTxn& t) { return set_setting(t, "k", "v"); }).has_value());
 }
+
+TEST_CASE("a 4 GiB map (the settings default) opens a usable map on 32-bit targets too") {
+  // mdb_env_set_mapsize takes a size_t: unclamped, 2^32 wraps to 0 on armhf and mipsel,
+  // LMDB falls back to its 1 MiB default and the first large message fills the store.
+  TempDir dir;
+  Options o = options_for(dir.path(), 4096ull << 20);
+  auto env = open_store(o);
+  CHECK(env->map_bytes() <= o.map_bytes);
+  CHECK(env->map_bytes() >= (64ull << 20));
+  // More than LMDB's 1 MiB fallback, written for real.
+  const std::string big = pattern_bytes(2u << 20);
+  CHECK(run_write(*env, [&](WriteTxn& t) { return t.put(Db::meta, "big", big); }).has_value());
+  auto txn = env->begin_read();
+  REQUIRE(txn.has_value());
+  CHECK(txn->get(Db::meta, "big").value_or("") == big);
+}
