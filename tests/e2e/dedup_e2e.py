@@ -168,11 +168,7 @@ def main():
         checks.run("allow_duplicates yes stores both copies", test_allow_duplicates_stores_both)
         checks.run("the domain rule decides whether a Message-ID match suppresses",
                    test_domain_rule_message_id, server)
-        code = server.stop()
-        checks.run("SIGTERM stops the server with exit 0", lambda: (_ for _ in ()).throw(
-            AssertionError(f"exit {code}")) if code != 0 else None)
-        checks.run("the store is consistent afterwards", lambda: server.cli("status", "--check"))
-        checks.run("no sanitizer report", server.check_clean_log)
+        checks.closing(server)
     finally:
         if checks.failed:
             print(server.log())

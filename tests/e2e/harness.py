@@ -163,6 +163,16 @@ class Checks:
             self.failed += 1
             print(f"FAIL {name}: {error}", flush=True)
 
+    def closing(self, server):
+        """The checks every e2e suite ends with: clean SIGTERM, a consistent store, no sanitizer report."""
+        def stops_cleanly():
+            code = server.stop()
+            if code != 0:
+                raise AssertionError(f"exit {code}: " + server.log()[-1000:])
+        self.run("SIGTERM stops the server with exit 0", stops_cleanly)
+        self.run("the store is consistent afterwards", lambda: server.cli("status", "--check"))
+        self.run("no sanitizer report", server.check_clean_log)
+
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed", flush=True)
         sys.exit(1 if self.failed else 0)

@@ -212,11 +212,7 @@ def main():
         checks.run("plaintext pipelined after STARTTLS is discarded", test_starttls_injection_discarded, server)
         checks.run("a 25 MB message arrives byte-exact", test_large_message, server)
         checks.run("50 senders x 20 messages arrive exactly once", test_concurrent_senders, server)
-        code = server.stop()
-        checks.run("SIGTERM stops the server with exit 0", lambda: (_ for _ in ()).throw(
-            AssertionError(f"exit {code}")) if code != 0 else None)
-        checks.run("the store is consistent afterwards", lambda: server.cli("status", "--check"))
-        checks.run("no sanitizer report", server.check_clean_log)
+        checks.closing(server)
     finally:
         if checks.failed:
             print(server.log())
