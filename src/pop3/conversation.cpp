@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "net/offer_input.h"
 #include "store/catalogue.h"
 #include "store/events.h"
 #include "store/password.h"
@@ -47,24 +48,13 @@ bool Conversation::delete_if_done() {
 void Conversation::pump() {
   if (conn_ == nullptr || pumping_) return;
   pumping_ = true;
-  while (session_.wants_input()) {
-    std::string_view input = conn_->input();
-    if (input.empty()) break;
-    std::size_t used = session_.feed(input);
-    if (conn_ == nullptr) break;
-    conn_->consume(used);
-    if (used == 0) break;  // an incomplete line: wait for more bytes
-  }
-  pumping_ = false;
-  if (conn_ == nullptr) return;
   // While a password check, a RETR stream, an UPDATE or a handshake is pending, nothing
   // pipelined behind it is read (RFC 2449 §6.6 PIPELINING keeps replies in order), and
   // with the input buffer full net stops reading the socket too.
-  if (session_.wants_input()) {
-    conn_->resume_reading();
-  } else {
-    conn_->pause_reading();
-  }
+  net::offer_input(
+      *conn_, [this](std::string_view bytes) { return session_.feed(bytes); },
+      [this] { return session_.wants_input(); });
+  pumping_ = false;
 }
 
 void Conversation::on_input(net::Connection&) {

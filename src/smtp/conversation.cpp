@@ -3,6 +3,7 @@
 #include "smtp/conversation.h"
 
 #include "core/log.h"
+#include "net/offer_input.h"
 
 namespace postern::smtp {
 
@@ -27,23 +28,12 @@ Conversation::Conversation(net::Connection& conn, std::shared_ptr<const Limits> 
 void Conversation::pump() {
   if (conn_ == nullptr || pumping_) return;
   pumping_ = true;
-  while (session_.wants_input() && delivery_.wants_more()) {
-    std::string_view input = conn_->input();
-    if (input.empty()) break;
-    std::size_t used = session_.feed(input);
-    if (conn_ == nullptr) break;
-    conn_->consume(used);
-    if (used == 0) break;  // an incomplete line: wait for more bytes
-  }
-  pumping_ = false;
-  if (conn_ == nullptr) return;
   // RFC 2920: nothing pipelined after "." is read or answered before its 250;
   // and the spool's backpressure stops the socket, bounding memory per session.
-  if (session_.wants_input() && delivery_.wants_more()) {
-    conn_->resume_reading();
-  } else {
-    conn_->pause_reading();
-  }
+  net::offer_input(
+      *conn_, [this](std::string_view bytes) { return session_.feed(bytes); },
+      [this] { return session_.wants_input() && delivery_.wants_more(); });
+  pumping_ = false;
   auto timeout = session_.current_timeout();
   if (timeout.count() > 0) conn_->set_timeout(timeout);
 }
