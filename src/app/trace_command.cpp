@@ -47,18 +47,6 @@ void print_hop(const diag::HopResult& hop) {
   std::fflush(stdout);
 }
 
-const char* describe_target_error(const core::Error& e) {
-  const std::string where = e.where;
-  if (where == "target-empty") return "empty";
-  if (where == "target-too-long") return "longer than 253 bytes";
-  if (where == "target-character")
-    return "not a host name or IP address (allowed: letters, digits, '-', '.')";
-  if (where == "target-label")
-    return "a label is empty, longer than 63 bytes, or starts or ends with '-'";
-  if (where == "target-numeric-tld") return "all-numeric last label and not an IPv4 address";
-  return "invalid";
-}
-
 }  // namespace
 
 core::Result<TraceArgs, std::string> parse_trace_args(const CommandLine& cl) {
@@ -90,8 +78,8 @@ int trace_command(const CommandLine& cl) {
   }
   auto target = diag::validate_target(args->host);
   if (!target) {
-    std::fprintf(stderr, "postern trace: invalid target: %s\n",
-                 describe_target_error(target.error()));
+    std::fprintf(stderr, "postern trace: %s\n",
+                 diag::describe_target_error(target.error()).c_str());
     return 2;
   }
 
