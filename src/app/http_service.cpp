@@ -91,10 +91,12 @@ class AppBackend final : public http::Backend {
       o.users = counts->users;
       o.domains = counts->domains;
     }
-    o.received_today = received_since(core::local_midnight(o.now));
     if (auto txn = context_.env.begin_read()) {
-      if (auto n =
-              store::daily_count(*txn, store::kStatRetrievedToday, core::local_midnight(o.now))) {
+      const std::int64_t today = core::local_midnight(o.now);
+      if (auto n = store::daily_count(*txn, store::kStatReceivedToday, today)) {
+        o.received_today = *n;
+      }
+      if (auto n = store::daily_count(*txn, store::kStatRetrievedToday, today)) {
         o.retrieved_today = *n;
       }
       if (auto s = store::stats(*txn)) {
@@ -305,22 +307,6 @@ class AppBackend final : public http::Backend {
     // serve()'s SIGHUP handler re-reads the saved settings and reconfigures
     // every service; a signal to ourselves reaches it through the loop.
     ::kill(::getpid(), SIGHUP);
-  }
-
-  std::optional<std::uint64_t> received_since(std::int64_t since) {
-    // One short read txn over the message rows: fine for a home appliance's
-    // thousands of messages; the dedup colleague's store counters replace it.
-    auto txn = context_.env.begin_read();
-    if (!txn) return std::nullopt;
-    auto users = store::list_users(*txn);
-    if (!users) return std::nullopt;
-    std::uint64_t count = 0;
-    for (const auto& u : *users) {
-      auto messages = store::list_messages(*txn, u.mailbox_id);
-      if (!messages) return std::nullopt;
-      for (const auto& m : *messages) count += m.received_at >= since;
-    }
-    return count;
   }
 
   ServiceContext& context_;

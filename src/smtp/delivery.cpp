@@ -214,6 +214,7 @@ void Delivery::end(std::function<void(core::Result<void>)> done) {
     store::DeliveryRequest request;
     request.body = std::move(*body);
     request.received_at = received_at;
+    request.count_on_day = core::local_midnight(received_at);
     request.recipients = std::move(recipients);
     request.dedup_not_before = not_before;
     request.message_id = message_id;

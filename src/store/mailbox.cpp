@@ -282,6 +282,10 @@ Result<DeliveryOutcome> deliver(WriteTxn& txn, const DeliveryRequest& request) {
   }
   if (stored > 0) {
     if (auto r = add_body_refs(txn, body, stored); !r) return r.error();
+    if (request.count_on_day != 0) {
+      auto r = add_daily_count(txn, kStatReceivedToday, request.count_on_day, stored);
+      if (!r) return r.error();
+    }
   } else if (auto r = drop_unowned_chunks(txn, body); !r) {
     return r.error();
   }

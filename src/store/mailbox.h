@@ -55,6 +55,9 @@ struct DeliveryRequest {
   // they do not suppress and are overwritten by `record`.
   std::int64_t dedup_not_before = 0;
   std::string message_id;  // for events only: normalised, through printable(); may be empty
+  // Local midnight of the day a complete mail arrived, for stat:received-today;
+  // 0 (import, kept partials) = not counted.
+  std::int64_t count_on_day = 0;
   // Import only: restore this unique id when it was never allocated (it is at
   // or above the sequence), else allocate a fresh one. 0 = allocate.
   std::uint64_t unique_id = 0;
@@ -144,6 +147,7 @@ Result<void> add_stat(WriteTxn& txn, const char* key, std::uint64_t n = 1);
 // SMTP glue runs it as a Writer job; `text` is key=value, peer text printable).
 // A counter for one day: meta key -> {day start (unix s), count}; a new day restarts it.
 inline constexpr const char* kStatRetrievedToday = "stat:retrieved-today";
+inline constexpr const char* kStatReceivedToday = "stat:received-today";
 Result<void> add_daily_count(WriteTxn& txn, const char* key, std::int64_t day_start,
                              std::uint64_t n);
 Result<std::uint64_t> daily_count(Txn& txn, const char* key, std::int64_t day_start);

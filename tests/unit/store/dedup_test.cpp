@@ -307,3 +307,21 @@ TEST_CASE("a discarded partial is counted and logged") {
   CHECK(events[0].time == 77);
   CHECK(events[0].text == "peer=192.0.2.1 bytes=10 message_id=-");
 }
+
+TEST_CASE("received-today counts stored copies per mailbox, not suppressed retries") {
+  TempDir dir;
+  auto env = open_store(options_for(dir.path()));
+  add_users(*env, {"a@x.org", "b@x.org"});
+  const std::int64_t day = 1'699'999'200;
+  auto first = complete("hello", {"a@x.org", "b@x.org"}, 1000);
+  first.count_on_day = day;
+  REQUIRE(deliver_now(*env, std::move(first)).has_value());
+  auto retry = complete("hello", {"a@x.org", "b@x.org"}, 2000, 500);
+  retry.count_on_day = day;
+  REQUIRE(deliver_now(*env, std::move(retry)).has_value());
+  auto imported = request_to(memory_body("old mail"), {"a@x.org"}, 10);  // count_on_day 0
+  REQUIRE(deliver_now(*env, std::move(imported)).has_value());
+  auto txn = env->begin_read();
+  REQUIRE(txn.has_value());
+  CHECK(*daily_count(*txn, kStatReceivedToday, day) == 2);
+}
