@@ -15,8 +15,6 @@ const char* to_string(AbortReason reason) noexcept {
       return "too_big";
     case AbortReason::bad_line_ending:
       return "bad_line_ending";
-    case AbortReason::line_too_long:
-      return "line_too_long";
     case AbortReason::connection_lost:
       return "connection_lost";
     case AbortReason::timeout:
@@ -131,9 +129,14 @@ std::size_t Session::take_line(std::string_view rest) {
   std::size_t lf = rest.substr(0, limit).find('\n');
   if (lf == std::string_view::npos) {
     if (rest.size() < limit) return 0;
-    // Longer than the limit and no end in sight: discard it in pieces rather
-    // than let anyone buffer it (§4.5.3.1.4).
+    if (refuse_other_protocol(rest.substr(0, limit))) return limit;
+    // Longer than the limit (§4.5.3.1.4): answered now, not when (if ever) its
+    // CRLF comes, and discarded in pieces so nobody buffers it (§4.5.3.1.10).
+    POSTERN_LOG_INFO("smtp %s event=command-rejected reason=line-too-long",
+                     peer_.session_id.c_str());
     framing_ = Framing::discard_line;
+    discarded_ = limit;
+    answer(replies::command_too_long(limit));  // may close: too many errors
     return limit;
   }
   std::string_view line = rest.substr(0, lf);
@@ -142,19 +145,47 @@ std::size_t Session::take_line(std::string_view rest) {
     POSTERN_LOG_INFO("smtp %s event=command-rejected reason=bare-line-ending",
                      peer_.session_id.c_str());
     answer(replies::command_bare_line_ending());
-  } else {
-    dispatch(line.substr(0, line.size() - 1));
+    return lf + 1;
   }
+  line.remove_suffix(1);
+  if (has_control_byte(line)) {
+    // Refused whole, before any parsing: a NUL or other control never becomes
+    // part of an argument, a trace header or a log line.
+    POSTERN_LOG_INFO("smtp %s event=command-rejected reason=control-byte",
+                     peer_.session_id.c_str());
+    answer(replies::command_control_byte());
+    return lf + 1;
+  }
+  if (!refuse_other_protocol(line)) dispatch(line);
   return lf + 1;
 }
 
 std::size_t Session::discard_line(std::string_view rest) {
-  std::size_t lf = rest.find('\n');
-  if (lf == std::string_view::npos) return rest.size();
-  framing_ = Framing::line;
-  POSTERN_LOG_INFO("smtp %s event=command-rejected reason=line-too-long", peer_.session_id.c_str());
-  answer(replies::command_too_long(command_line_limit()));
-  return lf + 1;
+  const std::size_t room = limits_.max_discarded_command_bytes - discarded_;
+  std::size_t lf = rest.substr(0, room).find('\n');
+  if (lf != std::string_view::npos) {
+    framing_ = Framing::line;  // answered when the limit was crossed
+    return lf + 1;
+  }
+  std::size_t n = std::min(rest.size(), room);
+  discarded_ += n;
+  if (discarded_ >= limits_.max_discarded_command_bytes) {
+    POSTERN_LOG_INFO("smtp %s event=close reason=command-line-without-end octets=%zu",
+                     peer_.session_id.c_str(), discarded_);
+    close_with(replies::command_line_never_ends(limits_.hostname));
+  }
+  return n;
+}
+
+// Like Postfix's smtpd_forbidden_commands, but only before EHLO/HELO: that is
+// where a browser's or proxy's request lands (cross-protocol attacks such as
+// ALPACA), while a line looking like a header field later in a session is more
+// likely a confused mail client, which the ordinary 500 replies serve better.
+bool Session::refuse_other_protocol(std::string_view line) {
+  if (state_ != State::connected || !looks_like_http(line)) return false;
+  POSTERN_LOG_INFO("smtp %s event=close reason=other-protocol", peer_.session_id.c_str());
+  close_with(replies::other_protocol());
+  return true;
 }
 
 void Session::dispatch(std::string_view line) {
@@ -280,18 +311,8 @@ void Session::end_of_data() {
     host_.message_end();
     return;
   }
-  Reply reply;
-  switch (*tx_->failure) {
-    case AbortReason::too_big:
-      reply = replies::too_big(limits_.max_message_bytes);
-      break;
-    case AbortReason::line_too_long:
-      reply = replies::text_line_too_long(limits_.max_text_line);
-      break;
-    default:
-      reply = replies::bad_line_ending();
-      break;
-  }
+  Reply reply = *tx_->failure == AbortReason::too_big ? replies::too_big(limits_.max_message_bytes)
+                                                      : replies::bad_line_ending();
   finish_transaction(State::ready);
   answer(reply);
 }
