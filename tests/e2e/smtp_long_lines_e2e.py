@@ -3,12 +3,13 @@
 A 3 000-octet line, a 200 000-octet line and a 5 MB base64 attachment without a
 single line break (what cheap cameras and NAS boxes send) must be accepted and
 stored as sent (RFC 5321 §4.5.3.1: impose no limits where possible), with postern's
-memory bounded independently of the line length. The memory figures printed are
-VmHWM (peak resident set) from /proc/<pid>/status, read before and after each
-delivery. Each long-line message follows a warm-up message of the same size with
-ordinary 76-octet lines, so the growth printed is what the line length costs,
-not the one-time cost of a message of that size; the absolute growth since start
-is printed too.
+memory bounded independently of the line length. The figures printed are VmHWM
+(peak resident set) and VmRSS from /proc/<pid>/status, read before DATA and while
+the session is provably mid-line (the sender pauses right before the long line's
+CRLF until postern has spooled all but its last 64 KiB buffer). Each long-line
+message follows a warm-up message of the same size with ordinary 76-octet lines,
+so the one-time cost of a message of that size (thread-pool arenas, LMDB pages) is
+not counted as the cost of the line.
 
 usage: smtp_long_lines_e2e.py POSTERN_BINARY
 """
@@ -43,6 +44,12 @@ def status_kb(pid, key):
 
 def hwm(server):
     return status_kb(server.proc.pid, "VmHWM")
+
+
+def memory(server):
+    """(VmHWM, VmRSS) in kB: the peak so far, and what is resident now. The peak
+    alone can hide a cost below an earlier peak; the resident set cannot."""
+    return hwm(server), status_kb(server.proc.pid, "VmRSS")
 
 
 def message(subject, body):
@@ -113,7 +120,7 @@ def send_paused(server, data, pauses):
     """smtplib, with the DATA octets sent in parts: at each offset in `pauses` (the
     end of a long line, before its CRLF) the sender stops until postern has
     spooled all but the last 64 KiB buffer of what came before, so the session is
-    provably mid-line, and VmHWM is read. Returns the VmHWM readings in kB:
+    provably mid-line, and memory() is read. Returns the memory() readings:
     before DATA, then one per pause, then after the 250."""
     wire = re.sub(rb"(?m)^\.", b"..", data)  # RFC 5321 §4.5.2 dot-stuffing, as smtplib does
     assert wire == data, "keep the test messages free of leading dots"
@@ -122,7 +129,7 @@ def send_paused(server, data, pauses):
         client.ehlo("sender.example")
         assert client.mail("camera@sender.example")[0] == 250
         assert client.rcpt("bob@example.org")[0] == 250
-        readings.append(hwm(server))
+        readings.append(memory(server))
         code, text = client.docmd("DATA")
         assert code == 354, (code, text)
         sent = 0
@@ -132,11 +139,11 @@ def send_paused(server, data, pauses):
             sent = at
             wait_for(lambda: spool_bytes(server) >= sent - 65536, 60,
                      f"postern to spool {sent} octets")
-            readings.append(hwm(server))
+            readings.append(memory(server))
         client.send(wire[sent:] + b".\r\n")
         code, text = client.getreply()
         assert code == 250, (code, text)
-        readings.append(hwm(server))
+        readings.append(memory(server))
     return readings
 
 
@@ -165,14 +172,17 @@ def copies_over_pop3(server, data):
 
 
 def report(label, data, readings, figures):
-    growth = max(readings[1:-1]) - readings[0]
-    figures[label] = growth * 1024
+    """Prints the readings; returns the larger growth (octets) of VmHWM and VmRSS
+    between the start of DATA and the pauses mid-line."""
+    hwm_growth = (max(r[0] for r in readings[1:-1]) - readings[0][0]) * 1024
+    rss_growth = (max(r[1] for r in readings[1:-1]) - readings[0][1]) * 1024
+    figures[label] = (hwm_growth, rss_growth)
     print(f"  {label}: {len(data)} octets, sha256 {hashlib.sha256(data).hexdigest()[:16]}; "
-          f"VmHWM {readings[0]} kB before DATA, " +
-          ", ".join(f"{r} kB" for r in readings[1:-1]) + " mid-line, "
-          f"{readings[-1]} kB after the 250: +{growth * 1024} octets while the line was "
-          "being received", flush=True)
-    return growth * 1024
+          f"VmHWM/VmRSS {readings[0][0]}/{readings[0][1]} kB before DATA, " +
+          ", ".join(f"{h}/{r} kB" for h, r in readings[1:-1]) + " mid-line, "
+          f"{readings[-1][0]}/{readings[-1][1]} kB after the 250: VmHWM +{hwm_growth}, "
+          f"VmRSS +{rss_growth} octets while the line was being received", flush=True)
+    return max(hwm_growth, rss_growth)
 
 
 def main():
@@ -249,8 +259,9 @@ def main():
         if checks.failed:
             print(server.log())
         server.close()
-    for label, growth in figures.items():
-        print(f"memory: {label}: VmHWM +{growth} octets", flush=True)
+    for label, (hwm_growth, rss_growth) in figures.items():
+        print(f"memory: {label}: VmHWM +{hwm_growth} octets, VmRSS +{rss_growth} octets "
+              "(start of DATA to mid-line)", flush=True)
     checks.finish()
 
 
