@@ -128,10 +128,11 @@ class Session final : private DataReader::Sink {
   Reply on_expn(std::string_view args);
   Reply on_starttls(std::string_view args);
 
-  // session.cpp
+  // framing.cpp
   std::size_t take_line(std::string_view rest);
   std::size_t discard_line(std::string_view rest);
   bool refuse_other_protocol(std::string_view line);
+  // session.cpp
   std::size_t feed_data(std::string_view rest);
   std::size_t feed_chunk(std::string_view rest);
   void dispatch(std::string_view line);
