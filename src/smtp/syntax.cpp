@@ -199,18 +199,24 @@ bool is_valid_utf8_text(std::string_view s) {
       ++i;
       continue;
     }
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if (b0 >= 0xc2 && b0 <= 0xdf) {
-      n = 1, cp = b0 & 0x1f, min = 0x80;
-    } else if (b0 >= 0xe0 && b0 <= 0xef) {
-      n = 2, cp = b0 & 0x0f, min = 0x800;
-    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-      n = 3, cp = b0 & 0x07, min = 0x10000;
-    } else {
-      return false;  // a continuation octet, C0/C1 as an overlong lead, or F5..FF
+    // The lead octet gives the sequence length, its payload bits and the least
+    // code point that length may carry (anything less is an overlong form).
+    struct Lead {
+      unsigned char first, last;
+      std::size_t continuation;
+      std::uint32_t mask, min;
+    };
+    static constexpr Lead kLeads[] = {
+        {0xc2, 0xdf, 1, 0x1f, 0x80}, {0xe0, 0xef, 2, 0x0f, 0x800}, {0xf0, 0xf4, 3, 0x07, 0x10000}};
+    const Lead* lead = nullptr;
+    for (const Lead& l : kLeads) {
+      if (b0 >= l.first && b0 <= l.last) lead = &l;
     }
+    // A continuation octet, C0/C1 (always overlong) or F5..FF cannot lead.
+    if (lead == nullptr) return false;
+    const std::size_t n = lead->continuation;
+    const std::uint32_t min = lead->min;
+    std::uint32_t cp = b0 & lead->mask;
     if (s.size() - i <= n) return false;
     for (std::size_t k = 1; k <= n; ++k) {
       const auto b = static_cast<unsigned char>(s[i + k]);
