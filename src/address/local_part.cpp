@@ -49,6 +49,9 @@ std::optional<std::string> unquote(std::string_view quoted) {
 // Unicode default lowercase mapping, then NFC (RFC 6532 §3.1 asks for NFC; lowercase
 // keeps postern's case-insensitive mailboxes). REQUIRES: valid UTF-8.
 std::string lower_nfc(std::string_view s) {
+  bool ascii = true;
+  for (unsigned char c : s) ascii = ascii && c < 0x80;
+  if (ascii) return text::ascii_lower(s);  // the common case: no allocation by libunistring
   std::size_t length = 0;
   std::uint8_t* raw = u8_tolower(reinterpret_cast<const std::uint8_t*>(s.data()), s.size(),
                                  /*iso639_language=*/"", UNINORM_NFC, nullptr, &length);

@@ -6,9 +6,13 @@ The mailbox is created as jörg@xn--bcher-kva.example (A-label) and reached as
 jörg@bücher.example (U-label), in NFD, in upper case; mail goes in with Python's smtplib
 (SMTPUTF8) and comes out with poplib logging in with a UTF-8 user name. swaks 2020 cannot
 ask for SMTPUTF8: it reaches the A-label domain with an ASCII local part, and its UTF-8
-RCPT must get 553 5.6.7 (RFC 6531 §3.4). Every check prints "ok"/"FAIL"; exit 1 on any FAIL.
+RCPT must get 553 5.6.7 (RFC 6531 §3.4). The page's admin API is driven over HTTP with
+Python's http.client, as the page's script does. Every check prints "ok"/"FAIL"; exit 1 on any FAIL.
 """
+import http.client
+import json
 import poplib
+import re
 import shutil
 import smtplib
 import socket
@@ -16,7 +20,7 @@ import subprocess
 import sys
 import unicodedata
 
-from harness import Checks, Postern, scaled, strip_trace
+from harness import Checks, Postern, scaled, strip_trace, wait_for
 
 BINARY = sys.argv[1]
 A_LABEL = "xn--bcher-kva.example"
@@ -199,6 +203,75 @@ def test_pop3_login_with_a_label_and_ascii_user(server):
     assert subjects == expected, subjects
 
 
+# --- the page's admin API ---
+
+class Page:
+    """The status page's JSON API after the first-start setup: session cookie + CSRF token."""
+
+    def __init__(self, server):
+        self.port = server.ports["http"]
+        self.origin = f"http://127.0.0.1:{self.port}"
+        link = wait_for(lambda: re.search(r"/setup#(\w+)", server.log()), 30, "the setup link")
+        status, body, headers = self.call("POST", "/api/setup",
+                                          {"token": link.group(1), "password": "admin password"})
+        assert status == 200, (status, body)
+        self.cookie = headers["Set-Cookie"].split(";")[0]
+        self.csrf = body["csrf"]
+
+    def call(self, method, path, payload=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=scaled(30))
+        try:
+            headers = {"Host": f"127.0.0.1:{self.port}", "Origin": self.origin}
+            if payload is not None:
+                headers["Content-Type"] = "application/json"
+            if getattr(self, "cookie", None):
+                headers["Cookie"] = self.cookie
+                headers["X-CSRF-Token"] = self.csrf
+            body = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else None
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, json.loads(data) if data else {}, response.headers
+        finally:
+            conn.close()
+
+
+def test_page_domains_and_users(page):
+    status, body, _ = page.call("POST", "/api/domains", {"action": "add",
+                                                         "name": "xn--mnchen-3ya.example"})
+    assert status == 200, (status, body)
+    status, body, _ = page.call("POST", "/api/domains", {"action": "add",
+                                                         "name": "MÜNCHEN.example"})
+    assert status == 422 and "already exists" in body["error"], (status, body)
+    status, body, _ = page.call("POST", "/api/users", {"action": "add",
+                                                       "address": "zoë@münchen.example",
+                                                       "password": "pw-of-zoë-1"})
+    assert status == 200, (status, body)
+    status, boxes, _ = page.call("GET", "/api/mailboxes")
+    assert status == 200, (status, boxes)
+    names = [d["name"] for d in boxes["domains"]]
+    assert "münchen.example" in names and U_LABEL in names, names
+    addresses = [u["address"] for u in boxes["users"]]
+    assert "zoë@münchen.example" in addresses and f"jörg@{U_LABEL}" in addresses, addresses
+    # The form the page shows is the form it sends back: remove by it, and by the A-label.
+    status, body, _ = page.call("POST", "/api/users", {"action": "remove",
+                                                       "address": "ZOË@xn--mnchen-3ya.example"})
+    assert status == 200, (status, body)
+    status, body, _ = page.call("POST", "/api/domains", {"action": "remove",
+                                                         "name": "münchen.example"})
+    assert status == 200, (status, body)
+
+
+def test_page_errors_name_the_problem(page):
+    status, body, _ = page.call("POST", "/api/domains", {"action": "add", "name": "exa_mple.org"})
+    assert status == 422, (status, body)
+    assert body["error"].startswith("'exa_mple.org' is not a valid domain name: the label "
+                                    "'exa_mple' has '_'"), body
+    status, body, _ = page.call("POST", "/api/users", {"action": "add", "address": "a..b@x.org",
+                                                       "password": "long enough"})
+    assert status == 422 and "must not start or end with a dot" in body["error"], body
+
+
 def main():
     checks = Checks()
     server = Postern(BINARY)
@@ -224,6 +297,10 @@ def main():
                    test_pop3_login_with_utf8_user, server)
         checks.run("poplib: A-label user name logs in to the same store",
                    test_pop3_login_with_a_label_and_ascii_user, server)
+        page = Page(server)
+        checks.run("page: IDN domains and UTF-8 users in both forms", test_page_domains_and_users,
+                   page)
+        checks.run("page: bad names say what is wrong", test_page_errors_name_the_problem, page)
         checks.closing(server)
     finally:
         server.close()
