@@ -3,6 +3,7 @@
 
 #include "store/catalogue.h"
 #include "store/check.h"
+#include "store/maildir.h"
 #include "store_fixture.h"
 
 using namespace postern::store;
@@ -120,6 +121,28 @@ TEST_CASE("a delivery addressed in any form lands in the one mailbox") {
   auto listed = list_messages(*txn, mailbox_of(*env, "jörg@bücher.example"));
   REQUIRE(listed.has_value());
   CHECK(listed->size() == 1);
+}
+
+TEST_CASE("a UTF-8 mailbox survives Maildir export and import under its one key") {
+  TempDir dir;
+  {
+    auto env = open_store(options_for(dir.path() + "/a"));
+    add_users(*env, {"jörg@bücher.example"});
+    REQUIRE(deliver_now(*env, request_to(memory_body("hej"), {"jörg@bücher.example"})));
+    auto exported = export_maildir(*env, dir.path() + "/maildir");
+    REQUIRE(exported.has_value());
+    CHECK(exported->messages == 1);
+  }
+  auto env = open_store(options_for(dir.path() + "/b"));
+  auto imported = import_maildir(*env, dir.path() + "/maildir");
+  REQUIRE(imported.has_value());
+  CHECK(imported->messages == 1);
+  auto txn = env->begin_read();
+  REQUIRE(txn.has_value());
+  auto user = find_user(*txn, "JÖRG@bücher.example");
+  REQUIRE(user.has_value());
+  CHECK(user->address == "jörg@xn--bcher-kva.example");
+  CHECK(find_domain(*txn, "bücher.example").has_value());
 }
 
 TEST_CASE("a bad name is Errc::invalid with the reason in where") {
