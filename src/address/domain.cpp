@@ -13,7 +13,7 @@ constexpr std::size_t kMaxDomain = 255;  // RFC 5321 §4.5.3.1.2
 constexpr std::size_t kMaxLabel = 63;    // RFC 1035 §2.3.4
 
 // UTS #46 non-transitional processing ("faß" stays "faß", as IDNA2008 wants) on NFC
-// input: what browsers and Postfix's smtputf8 lookups do with what people type.
+// input, the processing current browsers apply to what people type.
 constexpr int kIdnaFlags = IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL;
 
 struct Idn2Free {
