@@ -56,8 +56,13 @@ std::string problem(const core::Error& e) {
   if (e.code == core::Errc::not_found && where.find("domain") != std::string::npos)
     return "No such domain; add the domain first.";
   if (e.code == core::Errc::not_found) return "No such user or domain.";
-  if (e.code == core::Errc::invalid)
+  if (e.code == core::Errc::invalid) {
+    if (const char* reason = address::reason_for_where(where)) {
+      std::string what = where.rfind("domain", 0) == 0 ? "domain name" : "address";
+      return "That is not a valid " + what + ": " + reason + ".";
+    }
     return "That is not a valid name or address (e.g. example.org, bob@example.org).";
+  }
   return explain(e);
 }
 
