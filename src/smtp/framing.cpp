@@ -52,6 +52,8 @@ std::size_t Session::take_line(std::string_view rest) {
   std::string_view line = rest.substr(0, lf);
   // §2.3.8: commands end with CRLF; a bare CR or LF is refused, never guessed at.
   if (line.empty() || line.back() != '\r' || line.find('\r') != line.size() - 1) {
+    // A hand-typed or scripted HTTP request may end its lines with a bare LF.
+    if (refuse_other_protocol(line.substr(0, line.find('\r')))) return lf + 1;
     POSTERN_LOG_INFO("smtp %s event=command-rejected reason=bare-line-ending",
                      peer_.session_id.c_str());
     answer(replies::command_bare_line_ending());

@@ -107,6 +107,11 @@ TEST_CASE("an HTTP request on the SMTP port gets one reply, no echo, and the clo
   }
 }
 
+TEST_CASE("an HTTP request with bare LF line ends is recognised too") {
+  Run run = feed_all_ways({client("GET / HTTP/1.0\nHost: x\n\n")});
+  CHECK(run.transcript == std::vector<std::string>{kGreeting, kOtherProtocol, "close"});
+}
+
 TEST_CASE("an HTTP request line longer than 512 octets is still recognised") {
   Run run = feed_all_ways({client("GET /" + std::string(2000, 'a') + " HTTP/1.1\r\n")});
   CHECK(run.transcript == std::vector<std::string>{kGreeting, kOtherProtocol, "close"});
