@@ -1,7 +1,8 @@
 # man_page.cmake: writes postern(8) from the binary's own `postern help` text,
 # so the manual never disagrees with the program (run by packaging/CMakeLists.txt).
-# Inputs: POSTERN (the binary), EMULATOR (";"-list, empty on native builds),
+# Inputs: POSTERN (the binary), EMULATOR ("|"-separated command, empty on native builds),
 # VERSION, OUT (the .8 file to write).
+string(REPLACE "|" ";" EMULATOR "${EMULATOR}")
 execute_process(COMMAND ${EMULATOR} ${POSTERN} help OUTPUT_VARIABLE help_text
                 RESULT_VARIABLE status)
 if(NOT status EQUAL 0 OR help_text STREQUAL "")
