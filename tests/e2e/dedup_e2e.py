@@ -182,7 +182,8 @@ def main():
                    test_lost_250_then_retry_is_one_copy, server)
         checks.run("a broken DATA is discarded by default; the re-send is the one copy",
                    test_broken_data_discarded_by_default, server)
-        checks.run("keep-as-alert keeps a labelled partial, replaced by the complete copy once downloaded",
+        checks.run("keep-as-alert keeps a labelled partial, replaced by the complete copy "
+                   "even once downloaded",
                    test_broken_data_kept_then_replaced)
         checks.run("allow_duplicates yes stores both copies", test_allow_duplicates_stores_both)
         checks.run("the domain rule decides whether a Message-ID match suppresses",
