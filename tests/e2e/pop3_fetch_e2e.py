@@ -14,6 +14,7 @@ import os
 import poplib
 import pwd
 import shutil
+import signal
 import smtplib
 import socket
 import stat
@@ -265,16 +266,22 @@ def getmail(server, home, port, delete):
                 f"verbose = 2\n")
     if as_user:
         os.chown(os.path.join(home, "getmailrc"), as_user["user"], as_user["group"])
-    result = subprocess.run(["getmail", "--getmaildir", home, "--rcfile", "getmailrc"],
-                            capture_output=True, text=True, timeout=scaled(120),
+    proc = subprocess.Popen(["getmail", "--getmaildir", home, "--rcfile", "getmailrc"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=dict(os.environ, HOME=home), **as_user)
+    try:
+        output, _ = proc.communicate(timeout=scaled(120))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+        raise AssertionError("getmail hung: " + output[-2000:])
     fetched = b""
     for name in sorted(os.listdir(os.path.join(maildir, "new"))):
         with open(os.path.join(maildir, "new", name), "rb") as f:
             fetched += f.read()
     if as_user:
         shutil.rmtree(home, ignore_errors=True)
-    return fetched, result.stdout + result.stderr
+    return fetched, output
 
 
 def lost_quit(server, name, client_fn, destructive, expect_mode):
@@ -342,6 +349,65 @@ def test_getmail_delete_lost_quit(server):
     assert "RETR" in commands and "DELE" in commands, commands
 
 
+def killed_mid_batch(server, name, delete):
+    """kill -9 fetchmail while its MDA holds message 2: the server saw 2 downloads."""
+    client = login(server)
+    count, _ = client.stat()
+    client.quit()
+    client.close()
+    assert count >= 3, count
+    home = os.path.join(server.dir, name)
+    os.makedirs(home)
+    mbox, flag = os.path.join(home, "mbox"), os.path.join(home, "holding")
+    mda = os.path.join(home, "mda.sh")
+    with open(mda, "w") as f:  # delivers, and on the second message stalls as if stuck
+        f.write(f"#!/bin/sh\ncat >> {mbox}\n"
+                f"if [ $(grep -c '^Subject: ' {mbox}) -ge 2 ]; then touch {flag}; sleep 600; fi\n")
+    os.chmod(mda, 0o700)
+    rc = os.path.join(home, "fetchmailrc")
+    with open(rc, "w") as f:
+        f.write(f"poll 127.0.0.1 service {server.ports['pop3']} protocol pop3 uidl\n"
+                f'  user "{USER}" password "{PASSWORD}" {"nokeep" if delete else "keep"} '
+                f"sslproto ''\n  mda \"{mda}\"\n")
+    os.chmod(rc, stat.S_IRUSR | stat.S_IWUSR)
+    before = len(abnormal_events(server))
+    proc = subprocess.Popen(["fetchmail", "-f", rc, "--idfile", os.path.join(home, "ids"),
+                             "--nodetach", "--norewrite"],
+                            env=dict(os.environ, HOME=home, FETCHMAILHOME=home),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        wait_for(lambda: os.path.exists(flag), 60, "fetchmail to hold message 2")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # fetchmail, its MDA and the sleep
+        proc.wait()
+    event = new_abnormal_end(server, before)
+    assert field(event, "reason") == "disconnect", event
+    assert field(event, "retrieved") == "2", event
+    assert field(event, "marked_deleted") == ("1" if delete else "0"), event
+    assert field(event, "mode") == ("delete" if delete else "keep"), event
+    client = login(server)
+    try:
+        assert client.stat()[0] == count, "a message went without QUIT"
+        client.quit()
+    finally:
+        client.close()
+
+
+def test_fetchmail_keep_killed(server):
+    if shutil.which("fetchmail") is None:
+        print("SKIP fetchmail: not installed", flush=True)
+        return
+    killed_mid_batch(server, "fetchmail-kill-keep", False)
+
+
+def test_fetchmail_delete_killed(server):
+    if shutil.which("fetchmail") is None:
+        print("SKIP fetchmail: not installed", flush=True)
+        return
+    killed_mid_batch(server, "fetchmail-kill-delete", True)
+
+
 def main():
     checks = Checks()
     server = Postern(BINARY)
@@ -368,6 +434,10 @@ def main():
             ("getmail6 keep (RETR), QUIT lost: event mode=keep", test_getmail_keep_lost_quit),
             ("getmail6 delete, QUIT lost: event mode=delete, nothing removed",
              test_getmail_delete_lost_quit),
+            ("kill -9 of fetchmail (keep) mid-batch: retrieved=2 mode=keep",
+             test_fetchmail_keep_killed),
+            ("kill -9 of fetchmail (delete) mid-batch: marked_deleted=1 mode=delete, none lost",
+             test_fetchmail_delete_killed),
         ):
             checks.run(name, fn, server)
         checks.closing(server)
