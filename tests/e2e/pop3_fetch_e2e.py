@@ -10,9 +10,12 @@ usage: pop3_fetch_e2e.py POSTERN_BINARY
   mail must all still be there (RFC 1939 §6).
 Clients whose binary is missing are skipped with a SKIP line.
 """
+import http.client
+import json
 import os
 import poplib
 import pwd
+import re
 import shutil
 import signal
 import smtplib
@@ -408,6 +411,39 @@ def test_fetchmail_delete_killed(server):
     killed_mid_batch(server, "fetchmail-kill-delete", True)
 
 
+def page_status(server):
+    """The status page's JSON, as the page gets it: set-up link from the log, then a session."""
+    with open(server.stderr_path, "rb") as f:  # the whole log: log() keeps only its tail
+        token = re.search(rb"/setup#([0-9a-f]+)", f.read()).group(1).decode()
+    port = server.ports["http"]
+    origin = f"http://127.0.0.1:{port}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=scaled(30))
+    conn.request("POST", "/api/setup",
+                 json.dumps({"token": token, "password": "admin-password-123"}),
+                 {"Content-Type": "application/json", "Origin": origin,
+                  "Sec-Fetch-Site": "same-origin"})
+    reply = conn.getresponse()
+    body = reply.read()
+    assert reply.status == 200, (reply.status, body)
+    cookie = reply.getheader("Set-Cookie").split(";", 1)[0]
+    conn.request("GET", "/api/status", headers={"Cookie": cookie})
+    reply = conn.getresponse()
+    body = reply.read()
+    assert reply.status == 200, (reply.status, body)
+    return json.loads(body)
+
+
+def test_page_explains_the_last_drop(server):
+    """The newest drop was fetchmail in delete mode, killed after DELE 1: the page says so."""
+    groups = page_status(server)["health"]["abnormal_ends"]
+    mine = [g for g in groups if g["user"] == USER]
+    assert len(mine) == 1, groups
+    text = mine[0]["explanation"]
+    assert "asked to delete 1 message," in text, text
+    assert ("this message stays on the server and your client will download it again next "
+            "time, because it never said QUIT") in text, text
+
+
 def main():
     checks = Checks()
     server = Postern(BINARY)
@@ -438,6 +474,8 @@ def main():
              test_fetchmail_keep_killed),
             ("kill -9 of fetchmail (delete) mid-batch: marked_deleted=1 mode=delete, none lost",
              test_fetchmail_delete_killed),
+            ("the status page explains what happens next, in the singular",
+             test_page_explains_the_last_drop),
         ):
             checks.run(name, fn, server)
         checks.closing(server)
