@@ -152,7 +152,8 @@ Health summarize(const std::vector<EventView>& events) {
       g.client = client;
       ++g.count;
       const AbnormalEndFacts facts = abnormal_end_facts(e.text);
-      if (e.time >= g.last_time) {
+      // Events come newest first (key order time, seq): on a tie the first seen is newest.
+      if (g.count == 1 || e.time > g.last_time) {
         g.last_time = e.time;
         g.last_reason = facts.reason;
         g.last_mode = facts.mode;

@@ -77,6 +77,7 @@ AbnormalEndFacts abnormal_end_facts(std::string_view event_text);
 // in correct singular or plural), and what to check.
 std::string explain_abnormal_end(const AbnormalEndFacts& facts);
 
+// REQUIRES: `events` newest first, as Backend::events() returns them.
 Health summarize(const std::vector<EventView>& events);
 
 }  // namespace postern::http

@@ -116,3 +116,15 @@ TEST_CASE("A group is explained by its newest session") {
   CHECK(g.retrieved_not_removed == 6);
   CHECK(g.explanation.find("asked to delete 4 messages") != std::string::npos);
 }
+
+TEST_CASE("Two drops in the same second: the first listed (newest) explains the group") {
+  std::vector<EventView> events = {
+      {500, "pop3-abnormal-end",
+       "user=bob@x client=10.0.0.2 reason=disconnect retrieved=2 marked_deleted=1 mode=delete"},
+      {500, "pop3-abnormal-end",
+       "user=bob@x client=10.0.0.2 reason=disconnect retrieved=2 marked_deleted=0 mode=keep"},
+  };
+  Health h = summarize(events);
+  REQUIRE(h.abnormal_ends.size() == 1);
+  CHECK(h.abnormal_ends[0].last_mode == "delete");
+}
