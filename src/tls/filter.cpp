@@ -162,4 +162,8 @@ std::string Filter::take_ciphertext() {
   return std::exchange(out_, std::string());
 }
 
+const mbedtls_x509_crt* Filter::peer_certificate() const noexcept {
+  return mbedtls_ssl_get_peer_cert(&ssl_);
+}
+
 }  // namespace postern::tls

@@ -68,6 +68,8 @@ class Filter {
   // The negotiated ciphersuite's IANA name, e.g. "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256";
   // "unknown" before the handshake.
   const char* ciphersuite() const noexcept;
+  // The certificate the peer presented in a full handshake; null when none.
+  const mbedtls_x509_crt* peer_certificate() const noexcept;
   // The peer sent close_notify (or ended the stream cleanly).
   bool peer_closed() const noexcept { return peer_closed_; }
   // Fed ciphertext or decrypted plaintext not yet returned by read_plaintext().

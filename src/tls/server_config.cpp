@@ -93,10 +93,11 @@ core::Result<std::unique_ptr<ServerConfig>> ServerConfig::create(
     // The ticket module encrypts each ticket with an AEAD key it draws and rotates itself:
     // a key is used to issue tickets for `lifetime` seconds and accepted for twice that
     // (mbedtls/ssl_ticket.h), so a stolen key opens at most two lifetimes of sessions.
-    const mbedtls_cipher_type_t cipher =
-        server->hardware_aes_ ? MBEDTLS_CIPHER_AES_256_GCM : MBEDTLS_CIPHER_CHACHA20_POLY1305;
+    // AES-256-GCM: mbedTLS 2.28's ticket module takes GCM or CCM ciphers only, and one
+    // ticket is one small AEAD operation per handshake even in software.
     int rc = mbedtls_ssl_ticket_setup(&server->shared_->tickets, &Random::generate,
-                                      server->random_->context(), cipher, lifetime);
+                                      server->random_->context(), MBEDTLS_CIPHER_AES_256_GCM,
+                                      lifetime);
     if (rc != 0) return tls_error("ssl_ticket_setup", rc);
     server->tickets_ = true;
   }
