@@ -105,6 +105,13 @@ void TlsRenewal::check_now() {
       core::make_error(core::Errc::io, "tls renewal not run"));
   executor_.submit(
       [outcome, dir = data_dir_, identity = identity_, now, random = random_] {
+        // The files decide, not the pair in memory: the owner may have installed one since
+        // (from the page), which is then served as it is and never overwritten.
+        auto on_disk = tls::Credentials::load(dir);
+        if (on_disk && tls::renewal_needed(**on_disk, identity, now, false) == tls::Renewal::none) {
+          *outcome = std::move(on_disk);
+          return;
+        }
         *outcome = tls::Credentials::renew(dir, identity, now, *random);
       },
       [this, outcome, reason, alive = alive_] {
@@ -113,6 +120,16 @@ void TlsRenewal::check_now() {
         if (!*outcome) {
           POSTERN_LOG_WARN("app event=tls-renewal-failed reason=%s where=%s",
                            core::to_string(outcome->error().code), outcome->error().where);
+          return;
+        }
+        if (!(**outcome)->created()) {  // the owner's pair from disk: serve it from now on
+          if (auto r = config_.replace_credentials(**outcome); !r) {
+            POSTERN_LOG_WARN("app event=tls-reload-failed reason=%s where=%s",
+                             core::to_string(r.error().code), r.error().where);
+          } else {
+            POSTERN_LOG_INFO("app event=tls-certificate-reloaded self_signed=%d",
+                             (**outcome)->self_made() ? 1 : 0);
+          }
           return;
         }
         if (auto r = config_.replace_credentials(**outcome); !r) {

@@ -24,8 +24,9 @@ tls::Identity tls_identity(const Settings& settings);
 
 // Loop thread only. Borrows the loop, executor, clock and config; they outlive it. Once a
 // day (and never while the loop is stopping: the timer is unref'd) checks the certificate
-// the config serves; when it is self-made and expiring, a new pair is generated and
-// installed on the thread pool, and the config serves it to new sessions.
+// the config serves; when it is self-made and expiring, the files are read again on the
+// thread pool: if they now hold the owner's pair (installed from the page), that is served;
+// otherwise a new pair is generated and installed there. New sessions get it.
 class TlsRenewal {
  public:
   TlsRenewal(uv_loop_t* loop, core::Executor& executor, const core::Clock& clock,

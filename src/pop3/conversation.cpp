@@ -195,9 +195,10 @@ void Conversation::on_verified(core::Result<bool> outcome, const std::string& us
     answer_password();
     return;
   }
-  if (delay.count() > 0)
+  if (delay.count() > 0) {
     POSTERN_LOG_INFO("pop3 %s event=login-throttled delay_s=%lld peer=%s", session_id_.c_str(),
                      static_cast<long long>(delay.count()), peer_address_.c_str());
+  }
   if (delay_timer_ == nullptr) {
     delay_timer_ = new uv_timer_t;
     uv_timer_init(context_.loop, delay_timer_);

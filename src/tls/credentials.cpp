@@ -158,7 +158,7 @@ bool is_self_made(const Paths& paths, const Credentials& pair) {
 }
 
 // Reads and checks the pair on disk.
-core::Result<std::shared_ptr<Credentials>> load(const Paths& paths) {
+core::Result<std::shared_ptr<Credentials>> read_pair(const Paths& paths) {
   auto cert = read_file(paths.cert);
   if (!cert) return cert.error();
   auto key = read_file(paths.key);
@@ -244,9 +244,8 @@ core::Result<std::shared_ptr<Credentials>> Credentials::load_or_create(const std
     if (auto r = make_self_signed(data_dir, identity, now, random); !r) return r.error();
     created = true;
   }
-  auto pair = load(paths);
+  auto pair = load(data_dir);
   if (!pair) return pair.error();
-  (*pair)->self_made_ = is_self_made(paths, **pair);
   Renewal reason = renewal_needed(**pair, identity, now, /*check_names=*/true);
   if (reason != Renewal::none && now >= (*pair)->not_before()) {
     auto renewed = renew(data_dir, identity, now, random);
@@ -262,12 +261,18 @@ core::Result<std::shared_ptr<Credentials>> Credentials::load_or_create(const std
 core::Result<std::shared_ptr<Credentials>> Credentials::renew(const std::string& data_dir,
                                                               const Identity& identity,
                                                               core::TimePoint now, Random& random) {
-  const Paths paths(data_dir);
   if (auto r = make_self_signed(data_dir, identity, now, random); !r) return r.error();
-  auto pair = load(paths);
+  auto pair = load(data_dir);
+  if (!pair) return pair.error();
+  (*pair)->created_ = true;
+  return pair;
+}
+
+core::Result<std::shared_ptr<Credentials>> Credentials::load(const std::string& data_dir) {
+  const Paths paths(data_dir);
+  auto pair = read_pair(paths);
   if (!pair) return pair.error();
   (*pair)->self_made_ = is_self_made(paths, **pair);
-  (*pair)->created_ = true;
   return pair;
 }
 

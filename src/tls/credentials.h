@@ -55,6 +55,9 @@ class Credentials {
     return load_or_create(data_dir, Identity{hostname, {}}, clock, random);
   }
 
+  // Reads and checks the pair on disk as it is now (no creation, no recovery, no renewal).
+  static core::Result<std::shared_ptr<Credentials>> load(const std::string& data_dir);
+
   // Generates a new self-signed pair, installs it and returns it loaded. Public-key work and
   // fsyncs: run it on the thread pool. Callers check renewal_needed() first.
   static core::Result<std::shared_ptr<Credentials>> renew(const std::string& data_dir,
