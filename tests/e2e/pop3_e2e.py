@@ -127,8 +127,10 @@ def test_retr_wire_is_dot_stuffed(server):
     with socket.create_connection(("127.0.0.1", server.ports["pop3"]), scaled(30)) as sock:
         read_until(sock, b"\r\n")
         sock.sendall(f"USER {USER}\r\nPASS {PASSWORD}\r\n".encode())
-        read_until(sock, b"\r\n")
-        assert read_until(sock, b"\r\n").startswith(b"+OK")
+        replies = read_until(sock, b"\r\n")
+        while replies.count(b"\r\n") < 2:  # a cached login may answer both in one read
+            replies += read_until(sock, b"\r\n")
+        assert replies.split(b"\r\n")[1].startswith(b"+OK"), replies
         sock.sendall(b"RETR 1\r\n")
         wire = read_until(sock, b"\r\n.\r\n")
         status, _, body = wire.partition(b"\r\n")
