@@ -4,9 +4,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
+#include "address/address.h"
 #include "app/admin.h"
 #include "app/cli_verbs.h"
 #include "app/config.h"
@@ -34,6 +36,28 @@ std::string arg(const CommandLine& cl, std::size_t index) {
   return index < cl.positional.size() ? cl.positional[index] : std::string();
 }
 
+// `text` followed by spaces up to `columns` terminal columns (UTF-8 aware).
+std::string padded(const std::string& text, std::size_t columns) {
+  std::size_t width = address::display_width(text);
+  return text + std::string(width < columns ? columns - width : 0, ' ');
+}
+
+// `domain list`: the readable U-label form, then the stored A-label form where it differs,
+// so both can be copied into `domain del` or a DNS zone.
+void print_domains(const std::vector<store::DomainInfo>& domains) {
+  std::size_t columns = 0;
+  for (const auto& d : domains)
+    columns = std::max(columns, address::display_width(address::display_domain(d.name)));
+  for (const auto& d : domains) {
+    std::string readable = address::display_domain(d.name);
+    if (readable == d.name) {
+      std::printf("%s\n", d.name.c_str());
+    } else {
+      std::printf("%s  %s\n", padded(readable, columns).c_str(), d.name.c_str());
+    }
+  }
+}
+
 // Prints an admin verb's sentence: stdout when done, stderr (exit 1) when not.
 int report(const Answer& answer) {
   if (!answer.ok) return fail(answer.sentence);
@@ -49,8 +73,7 @@ int domain_command(Admin& admin, const CommandLine& cl) {
   if (action == "list" && cl.positional.size() == 1) {
     auto domains = admin.list_domains();
     if (!domains) return fail(domains.error());
-    for (const auto& d : *domains)
-      std::printf("%-40s %s\n", d.name.c_str(), dedup::to_string(d.dedup));
+    print_domains(*domains);
     return 0;
   }
   if (action == "add" && cl.positional.size() == 2) {
@@ -74,11 +97,15 @@ int user_command(Admin& admin, const CommandLine& cl) {
   if (action == "list" && cl.positional.size() == 1) {
     auto users = admin.list_users();
     if (!users) return fail(users.error());
+    // The readable form first; the stored A-label form last, where it differs.
     std::printf("%-40s %9s %12s %12s\n", "address", "messages", "bytes", "quota");
     for (const auto& u : *users) {
-      std::printf("%-40s %9" PRIu32 " %12" PRIu64 " %12s\n", u.address.c_str(), u.message_count,
-                  u.used_bytes,
-                  u.quota_bytes ? std::to_string(u.quota_bytes).c_str() : "unlimited");
+      std::string readable = address::display_address(u.address);
+      std::string stored = readable == u.address ? "" : "  " + u.address;
+      std::printf("%s %9" PRIu32 " %12" PRIu64 " %12s%s\n", padded(readable, 40).c_str(),
+                  u.message_count, u.used_bytes,
+                  u.quota_bytes ? std::to_string(u.quota_bytes).c_str() : "unlimited",
+                  stored.c_str());
     }
     return 0;
   }
@@ -112,7 +139,9 @@ int alias_command(Admin& admin, const CommandLine& cl) {
   if (action == "list" && cl.positional.size() == 1) {
     auto aliases = admin.list_aliases();
     if (!aliases) return fail(aliases.error());
-    for (const auto& [from, to] : *aliases) std::printf("%s -> %s\n", from.c_str(), to.c_str());
+    for (const auto& [from, to] : *aliases)
+      std::printf("%s -> %s\n", address::display_address(from).c_str(),
+                  address::display_address(to).c_str());
     return 0;
   }
   Answer answer;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "address/address.h"
 #include "app/settings.h"
 
 namespace postern::app {
@@ -124,7 +125,13 @@ std::string auto_trace(const Fields& f) {
   return s + ".";
 }
 
-std::string admin(const Fields& f) {
+std::string admin(const Fields& raw) {
+  // Names as people read them: U-labels for an IDN (src/address).
+  Fields f = raw;
+  for (auto& [key, value] : f) {
+    if (key == "address" || key == "target") value = address::display_address(value);
+    if (key == "domain") value = address::display_domain(value);
+  }
   const std::string action = get(f, "action");
   std::string s = "Admin (" + get(f, "by") + ") ";
   if (action == "set") {

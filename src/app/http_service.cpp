@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "address/address.h"
 #include "app/admin.h"
 #include "app/config.h"
 #include "app/event_text.h"
@@ -152,7 +153,9 @@ class AppBackend final : public http::Backend {
     auto list = store::list_domains(*txn);
     if (!list) return problem(list.error());
     std::vector<http::DomainView> out;
-    for (const auto& d : *list) out.push_back({d.name, dedup::to_string(d.dedup)});
+    // Shown as U-labels; the page sends that form back and canonical_domain() maps it again.
+    for (const auto& d : *list)
+      out.push_back({address::display_domain(d.name), dedup::to_string(d.dedup)});
     return out;
   }
 
@@ -163,7 +166,8 @@ class AppBackend final : public http::Backend {
     if (!list) return problem(list.error());
     std::vector<http::UserView> out;
     for (const auto& u : *list)
-      out.push_back({u.address, u.message_count, u.used_bytes, u.quota_bytes});
+      out.push_back(
+          {address::display_address(u.address), u.message_count, u.used_bytes, u.quota_bytes});
     return out;
   }
 

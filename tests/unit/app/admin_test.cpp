@@ -120,7 +120,8 @@ TEST_CASE("each refusal is one sentence, and a refused verb changes and records 
   const std::size_t before = f.events().size();
 
   check_refused(run([&](auto done) { admin.add_user("bob", "secret-password", 0, done); }),
-                "'bob' is not a valid address: use one like bob@example.org");
+                "'bob' is not a valid address: it needs a local part, '@' and a domain, like "
+                "bob@example.org");
   check_refused(run([&](auto done) { admin.add_user("amy@example.net", "secret-pw", 0, done); }),
                 "there is no domain example.net: add the domain first");
   check_refused(run([&](auto done) { admin.add_user("bob@example.org", "secret-pw", 0, done); }),
@@ -132,7 +133,7 @@ TEST_CASE("each refusal is one sentence, and a refused verb changes and records 
   check_refused(run([&](auto done) { admin.del_user("amy@example.org", done); }),
                 "there is no mailbox amy@example.org");
   check_refused(run([&](auto done) { admin.add_domain("not a domain!", "", done); }),
-                "'not a domain!' is not a valid domain name: use one like example.org");
+                "'not a domain!' is not a valid domain name: spaces are not allowed");
   check_refused(run([&](auto done) { admin.add_domain("example.org", "", done); }),
                 "the domain example.org already exists");
   check_refused(run([&](auto done) { admin.add_domain("example.net", "maybe", done); }),
@@ -235,4 +236,19 @@ TEST_CASE("a change from the page says what is in use and what waits for a resta
   CHECK(pending[0].key == "https_port");
   CHECK(pending[0].running == "8443");
   CHECK(pending[0].saved == "9443");
+}
+
+TEST_CASE("an IDN is keyed as A-labels and shown as U-labels in answers and events") {
+  Fixture f;
+  Admin admin = f.admin();
+  check_ok(run([&](auto done) { admin.add_domain("Bücher.example", "off", done); }),
+           "added the domain bücher.example (xn--bcher-kva.example) (duplicate rule off)");
+  CHECK(f.last_admin_event() ==
+        "Admin (cli) added the domain bücher.example (duplicate rule off).");
+  auto domains = admin.list_domains();
+  REQUIRE(domains.has_value());
+  REQUIRE(domains->size() == 1);
+  CHECK(domains->front().name == "xn--bcher-kva.example");
+  check_refused(run([&](auto done) { admin.add_domain("xn--BCHER-kva.example", "", done); }),
+                "the domain bücher.example (xn--bcher-kva.example) already exists");
 }
