@@ -236,12 +236,14 @@ void Conversation::session_ended(const SessionSummary& summary) {
 }
 
 // The seed report (mail fetched again and again) comes from clients that drop without
-// QUIT; the event log shows the operator who, how and what the session had done.
+// QUIT; the event log shows the operator who, how and what the session had done: `mode`
+// tells a leave-on-server client (retrieved, no DELE) from a deleting one whose DELEs were
+// lost with the missing QUIT (http/health.cpp explains both).
 void Conversation::record_abnormal_end(const SessionSummary& summary) {
   const std::string text =
       "user=" + core::printable(summary.user) + " client=" + core::printable(peer_address_) +
       " reason=" + to_string(summary.reason) + " retrieved=" + std::to_string(summary.retrieved) +
-      " marked_deleted=" + std::to_string(summary.marked_deleted);
+      " marked_deleted=" + std::to_string(summary.marked_deleted) + " mode=" + summary.mode();
   POSTERN_LOG_WARN("pop3 %s event=abnormal-end %s", session_id_.c_str(), text.c_str());
   const std::int64_t time = core::unix_seconds(context_.clock->now());
   // The completion touches no conversation state: the conversation may be gone by then.
