@@ -24,4 +24,14 @@ core::Result<CommandLine, std::string> parse_command_line(
 
 int run(const CommandLine& command_line);
 
+// Why what was given cannot be used, in one sentence.
+struct InputProblem {
+  std::string sentence;
+};
+
+// The password piped to `user add|passwd`: one line, or two equal lines (a
+// script answering both prompts). Two lines that differ, more lines, or none
+// are refused: a typo must not become the password. A final CR is dropped.
+core::Result<std::string, InputProblem> password_from_piped_text(std::string_view text);
+
 }  // namespace postern::app

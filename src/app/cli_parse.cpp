@@ -11,7 +11,8 @@ core::Result<CommandLine, std::string> parse_command_line(
                                                    "set",   "events", "export", "import", "trace"};
   static const std::set<std::string_view> with_value = {
       "--board", "--data", "--quota", "--maildir", "--max-hops", "--probes", "--limit"};
-  static const std::set<std::string_view> flags = {"--check", "--password-stdin", "--foreground"};
+  static const std::set<std::string_view> flags = {"--check", "--password-stdin", "--foreground",
+                                                   "--json"};
   CommandLine out;
   if (args.empty() || verbs.count(args[0]) == 0) {
     return std::string("unknown command '") + (args.empty() ? "" : std::string(args[0])) + "'";

@@ -21,12 +21,14 @@ core::Result<Settings, std::string> settings_from_command_line(const CommandLine
     return std::string("unknown board '") + board + "'; known boards: " + known;
   }
   settings.board = board;
+  if (board_option != command_line.options.end()) settings.origins["board"] = Origin::command_line;
   if (auto applied = apply_profile(settings, profile->text, "board/" + board + "/board.conf");
       !applied) {
     return applied.error();
   }
   if (auto data = command_line.options.find("data"); data != command_line.options.end()) {
-    if (auto applied = apply(settings, "data_dir", data->second); !applied) return applied.error();
+    if (auto applied = apply(settings, "data_dir", data->second, Origin::command_line); !applied)
+      return applied.error();
   }
   return settings;
 }
@@ -43,15 +45,15 @@ core::Result<void, std::string> apply_saved_settings(store::Env& env, Settings& 
   auto txn = env.begin_read();
   if (!txn) return explain(txn.error());
   std::string failures;
-  auto walked = store::for_each(*txn, store::Db::meta,
-                                "setting:", [&](std::string_view key, std::string_view value) {
-                                  key.remove_prefix(std::strlen("setting:"));
-                                  if (!is_runtime_key(key)) return true;
-                                  if (auto applied = apply(settings, key, value); !applied) {
-                                    failures += "saved setting ignored: " + applied.error() + "\n";
-                                  }
-                                  return true;
-                                });
+  auto walked = store::for_each(
+      *txn, store::Db::meta, "setting:", [&](std::string_view key, std::string_view value) {
+        key.remove_prefix(std::strlen("setting:"));
+        if (!is_runtime_key(key)) return true;
+        if (auto applied = apply(settings, key, value, Origin::saved); !applied) {
+          failures += "saved setting ignored: " + applied.error() + "\n";
+        }
+        return true;
+      });
   if (!walked) return explain(walked.error());
   if (!failures.empty()) return failures;
   return {};

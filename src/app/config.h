@@ -13,7 +13,8 @@
 
 namespace postern::app {
 
-// Defaults < board profile < command-line overrides. Errors say what to do.
+// Defaults < board profile < command-line overrides, each value with its
+// Origin. Errors say what to do.
 core::Result<Settings, std::string> settings_from_command_line(const CommandLine& command_line);
 
 store::Options store_options(const Settings& settings);

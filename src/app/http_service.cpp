@@ -14,7 +14,9 @@
 #include <fstream>
 
 #include "address/address.h"
+#include "app/admin.h"
 #include "app/config.h"
+#include "app/event_text.h"
 #include "app/link_service.h"
 #include "app/listen.h"
 #include "core/log.h"
@@ -33,11 +35,6 @@ namespace {
 
 constexpr const char* kAdminHashKey = "admin_password_hash";
 
-// Saved now, read only at start: listeners are bound with these.
-bool needs_restart(std::string_view key) {
-  return key.ends_with("_port") || key == "max_connections" || key == "max_connections_per_ip";
-}
-
 std::uint64_t resident_bytes() {
   std::ifstream status("/proc/self/status");
   std::string line;
@@ -47,30 +44,53 @@ std::uint64_t resident_bytes() {
   return 0;
 }
 
-// Store errors in the page's words (explain() speaks to the command line).
-std::string problem(const core::Error& e) {
-  std::string where = e.where;
-  if (e.code == core::Errc::exists && where == "domain-has-users")
-    return "The domain still has users or aliases; remove them first.";
-  if (e.code == core::Errc::exists) return "That already exists.";
-  if (e.code == core::Errc::not_found && where.find("domain") != std::string::npos)
-    return "No such domain; add the domain first.";
-  if (e.code == core::Errc::not_found) return "No such user or domain.";
-  if (e.code == core::Errc::invalid) {
-    if (const char* reason = address::reason_for_where(where)) {
-      std::string what = where.rfind("domain", 0) == 0 ? "domain name" : "address";
-      return "That is not a valid " + what + ": " + reason + ".";
-    }
-    return "That is not a valid name or address (e.g. example.org, bob@example.org).";
-  }
-  return explain(e);
+// The admin layer's sentences as the page shows them: capitalised, with a period.
+http::Problem page_sentence(std::string sentence) {
+  if (!sentence.empty() && sentence[0] >= 'a' && sentence[0] <= 'z') sentence[0] -= 'a' - 'A';
+  if (!sentence.empty() && sentence.back() != '.') sentence += '.';
+  return sentence;
 }
 
-// A name from the page that src/address refused, in the page's words: what was typed and
-// what is wrong with it.
-std::string page_words(const address::Error& e) {
-  return address::explain(e) + ".";
+http::Problem problem(const core::Error& e) {
+  return page_sentence(explain(e));
 }
+
+AnswerFn page_done(http::Done done) {
+  return [done = std::move(done)](Answer answer) {
+    if (answer.ok) return done({});
+    done(page_sentence(std::move(answer.sentence)));
+  };
+}
+
+// The admin layer's way to the store from the loop: hashing on the pool, one
+// Writer job per change; a fatal store error also reaches the app, which stops.
+class PageRunner final : public AdminRunner {
+ public:
+  explicit PageRunner(ServiceContext& context) : context_(context) {}
+  void write(Job job, std::function<void(core::Result<void>)> done) override {
+    context_.writer.submit<bool>(
+        [job = std::move(job)](store::WriteTxn& txn) -> core::Result<bool> {
+          if (auto r = job(txn); !r) return r.error();
+          return true;
+        },
+        [on_fatal = context_.on_fatal, done = std::move(done)](core::Result<bool> r) {
+          if (r) return done({});
+          if (r.error().code == core::Errc::fatal && on_fatal) on_fatal(r.error());
+          done(r.error());
+        });
+  }
+  void hash(std::string password, unsigned iterations,
+            std::function<void(std::string)> done) override {
+    auto hash = std::make_shared<std::string>();
+    context_.executor.submit([hash, password = std::move(password),
+                              iterations] { *hash = store::hash_password(password, iterations); },
+                             [hash, done = std::move(done)] { done(std::move(*hash)); });
+  }
+  std::int64_t now() override { return core::unix_seconds(context_.clock.now()); }
+
+ private:
+  ServiceContext& context_;
+};
 
 class AppBackend final : public http::Backend {
  public:
@@ -78,7 +98,9 @@ class AppBackend final : public http::Backend {
       : context_(context),
         settings_(settings),
         hooks_(std::move(hooks)),
-        started_at_(core::unix_seconds(context.clock.now())) {}
+        started_at_(core::unix_seconds(context.clock.now())),
+        runner_(context),
+        admin_(context.env, runner_, Actor::page, settings_) {}
 
   void set_settings(const Settings& settings) { settings_ = settings; }
   void set_server(const http::Server* server) { server_ = server; }
@@ -162,8 +184,12 @@ class AppBackend final : public http::Backend {
   std::vector<http::SettingView> settings() override {
     std::vector<http::SettingView> out;
     for (auto& [key, value] : describe(settings_))
-      out.push_back({key, value, is_runtime_key(key), needs_restart(key)});
+      out.push_back({key, value, is_runtime_key(key), is_runtime_key(key) && !applies_live(key)});
     return out;
+  }
+
+  std::string event_sentence(const http::EventView& event) override {
+    return app::event_sentence(event.kind, event.text);
   }
 
   std::string hostname() override { return settings_.hostname; }
@@ -192,93 +218,44 @@ class AppBackend final : public http::Backend {
   }
 
   void set_admin_password(std::string password, http::Done done) override {
-    hash_then(std::move(password), [this, done](std::string hash) {
-      write([hash](store::WriteTxn& txn) { return store::set_setting(txn, kAdminHashKey, hash); },
-            done);
+    runner_.hash(std::move(password), settings_.pbkdf2_iterations, [this, done](std::string hash) {
+      runner_.write(
+          [hash](store::WriteTxn& txn) { return store::set_setting(txn, kAdminHashKey, hash); },
+          [done](core::Result<void> r) {
+            if (r) return done({});
+            done(problem(r.error()));
+          });
     });
   }
 
-  void add_domain(std::string typed, std::string rule, http::Done done) override {
-    auto name = address::canonical_domain(typed);
-    if (!name) return done(page_words(name.error()));
-    write(
-        [name = *name, rule](store::WriteTxn& txn) -> core::Result<void> {
-          auto added = store::add_domain(
-              txn, name, dedup::parse_rule(rule).value_or(store::DedupRule::content));
-          if (!added) return added.error();
-          return {};
-        },
-        std::move(done));
+  // The catalogue and the settings go through the admin layer, as on the command line.
+  void add_domain(std::string name, std::string rule, http::Done done) override {
+    admin_.add_domain(name, rule, page_done(std::move(done)));
   }
-  void remove_domain(std::string typed, http::Done done) override {
-    auto name = address::canonical_domain(typed);
-    if (!name) return done(page_words(name.error()));
-    write([name = *name](store::WriteTxn& txn) { return store::del_domain(txn, name); },
-          std::move(done));
+  void remove_domain(std::string name, http::Done done) override {
+    admin_.del_domain(name, page_done(std::move(done)));
   }
-  void set_domain_dedup(std::string typed, std::string rule, http::Done done) override {
-    auto name = address::canonical_domain(typed);
-    if (!name) return done(page_words(name.error()));
-    write(
-        [name = *name, rule](store::WriteTxn& txn) {
-          return store::set_domain_dedup(
-              txn, name, dedup::parse_rule(rule).value_or(store::DedupRule::content));
-        },
-        std::move(done));
+  void set_domain_dedup(std::string name, std::string rule, http::Done done) override {
+    admin_.set_domain_rule(name, rule, page_done(std::move(done)));
   }
-
-  void add_user(std::string typed, std::string password, http::Done done) override {
-    auto mailbox = address::parse_mailbox(typed);
-    if (!mailbox) return done(page_words(mailbox.error()));
-    hash_then(std::move(password), [this, address = mailbox->key(), done](std::string hash) {
-      write(
-          [address, hash](store::WriteTxn& txn) -> core::Result<void> {
-            auto added = store::add_user(txn, address, hash);
-            if (!added) return added.error();
-            return {};
-          },
-          done);
-    });
+  void add_user(std::string address, std::string password, http::Done done) override {
+    admin_.add_user(address, std::move(password), 0, page_done(std::move(done)));
   }
-  void remove_user(std::string typed, http::Done done) override {
-    auto mailbox = address::parse_mailbox(typed);
-    if (!mailbox) return done(page_words(mailbox.error()));
-    write(
-        [address = mailbox->key()](store::WriteTxn& txn) { return store::del_user(txn, address); },
-        std::move(done));
+  void remove_user(std::string address, http::Done done) override {
+    admin_.del_user(address, page_done(std::move(done)));
   }
-  void set_user_password(std::string typed, std::string password, http::Done done) override {
-    auto mailbox = address::parse_mailbox(typed);
-    if (!mailbox) return done(page_words(mailbox.error()));
-    hash_then(std::move(password), [this, address = mailbox->key(), done](std::string hash) {
-      write([address,
-             hash](store::WriteTxn& txn) { return store::set_password_hash(txn, address, hash); },
-            done);
-    });
+  void set_user_password(std::string address, std::string password, http::Done done) override {
+    admin_.set_password(address, std::move(password), page_done(std::move(done)));
   }
 
   void change_settings(std::vector<std::pair<std::string, std::string>> changes,
                        http::Done done) override {
-    Settings next = settings_;
-    for (const auto& [key, value] : changes) {
-      if (!is_runtime_key(key))
-        return done(key + " comes from the board profile and cannot be changed here.");
-      if (auto applied = apply(next, key, value); !applied) return done(applied.error());
-    }
-    write(
-        [changes](store::WriteTxn& txn) -> core::Result<void> {
-          for (const auto& [key, value] : changes) {
-            if (auto saved = store::set_setting(txn, key, value); !saved) return saved;
-          }
-          return {};
-        },
-        [this, next, done](core::Result<void, http::Problem> saved) {
-          if (saved) {
-            settings_ = next;
-            settings_changed();
-          }
-          done(std::move(saved));
-        });
+    admin_.change_settings(std::move(changes), [this, done](SettingsAnswer answer) {
+      if (!answer.ok) return done(page_sentence(std::move(answer.sentence)));
+      settings_ = std::move(answer.next);
+      settings_changed();
+      done({});
+    });
   }
 
   void install_certificate(std::string cert, std::string key, http::Done done) override {
@@ -304,31 +281,6 @@ class AppBackend final : public http::Backend {
     return hash ? *hash : std::string();
   }
 
-  // PBKDF2 on the pool, never on the loop (DESIGN.md).
-  void hash_then(std::string password, std::function<void(std::string)> next) {
-    auto hash = std::make_shared<std::string>();
-    context_.executor.submit(
-        [hash, password = std::move(password), iterations = settings_.pbkdf2_iterations] {
-          *hash = store::hash_password(password, iterations);
-        },
-        [hash, next = std::move(next)] { next(std::move(*hash)); });
-  }
-
-  // One Writer job; a fatal store error also goes to the app, which stops.
-  void write(std::function<core::Result<void>(store::WriteTxn&)> apply, http::Done done) {
-    context_.writer.submit<bool>(
-        [apply = std::move(apply)](store::WriteTxn& txn) -> core::Result<bool> {
-          if (auto r = apply(txn); !r) return r.error();
-          return true;
-        },
-        [this, done = std::move(done)](core::Result<bool> r) {
-          if (r) return done({});
-          if (r.error().code == core::Errc::fatal && context_.on_fatal)
-            context_.on_fatal(r.error());
-          done(problem(r.error()));
-        });
-  }
-
   void settings_changed() {
     if (hooks_.on_settings_changed) return hooks_.on_settings_changed();
     // serve()'s SIGHUP handler re-reads the saved settings and reconfigures
@@ -340,6 +292,8 @@ class AppBackend final : public http::Backend {
   Settings settings_;
   HttpHooks hooks_;
   std::int64_t started_at_;
+  PageRunner runner_;
+  Admin admin_;  // borrows runner_ and settings_, declared before it
   const http::Server* server_ = nullptr;
 };
 

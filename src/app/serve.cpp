@@ -73,6 +73,7 @@ class Appliance {
       return 1;
     }
     env_ = std::move(*env);
+    started_ = settings_;  // what the listeners are bound with, until a restart
     executor_ = std::make_unique<net::UvExecutor>(&loop_);
     writer_ = std::make_unique<store::Writer>(*env_, *executor_);
 
@@ -164,13 +165,25 @@ class Appliance {
     stop();
   }
 
+  // SIGHUP or a change from the page. The log line says what the services now
+  // use and which saved values wait for a restart (ports, connection limits).
   void reload() {
+    const Settings before = settings_;
     auto reloaded = apply_saved_settings(*env_, settings_);
     if (!reloaded) POSTERN_LOG_WARN("app event=reload-warning %s", reloaded.error().c_str());
     for (const auto& service : services_) service->reconfigure(settings_);
     if (links_) links_->reconfigure(settings_);
     credential_cache_->set_limits(credential_cache_limits(settings_));
-    POSTERN_LOG_INFO("app event=reloaded");
+    std::string applied;
+    for (const std::string& key : changed_keys(before, settings_)) {
+      if (applies_live(key)) applied += (applied.empty() ? "" : ",") + key;
+    }
+    std::string waiting;
+    for (const std::string& key : waiting_for_restart(started_, settings_))
+      waiting += (waiting.empty() ? "" : ",") + key;
+    POSTERN_LOG_INFO("app event=reloaded applied=%s waiting-for-restart=%s",
+                     applied.empty() ? "none" : applied.c_str(),
+                     waiting.empty() ? "none" : waiting.c_str());
   }
 
   // DESIGN.md "When things fail": a commit whose outcome is unknown latches the
@@ -192,6 +205,7 @@ class Appliance {
   }
 
   Settings settings_;
+  Settings started_;  // settings_ when the listeners were bound
   core::SystemClock clock_;
   uv_loop_t loop_{};
   std::unique_ptr<store::Env> env_;

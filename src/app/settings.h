@@ -1,7 +1,9 @@
-// The running configuration: compiled defaults < board profile < settings saved in the store.
+// The running configuration: compiled defaults < board profile < command line
+// (--data) < settings saved in the store.
 //
-// One typed Settings, validated in one place (apply()). Services never see it:
-// app fills each service's own Limits from it (smtp::Limits, pop3::Limits, ...).
+// One typed Settings, validated in one place (apply()), which also records
+// where each value came from. Services never see it: app fills each service's
+// own Limits from it (smtp::Limits, pop3::Limits, ...).
 #pragma once
 
 #include <chrono>
@@ -17,6 +19,10 @@
 namespace postern::app {
 
 enum class PartialPolicy { discard, keep_as_alert };
+
+// Where a value came from; a key absent from Settings::origins has its compiled default.
+enum class Origin { compiled_default, board, command_line, saved };
+const char* to_string(Origin origin);  // "default", "board", "command line", "saved"
 
 struct Settings {
   std::string board = "host";
@@ -59,23 +65,46 @@ struct Settings {
   // default gateway and the DNS server (diag::default_targets()).
   std::vector<std::string> link_monitor_targets;
   std::chrono::seconds link_monitor_interval{60};
+  // Keys set by apply(), with their origin; the rest are compiled defaults.
+  std::map<std::string, Origin, std::less<>> origins;
+
+  Origin origin_of(std::string_view key) const;
 };
 
 // A user-facing message saying what is wrong and what to do.
 using SettingError = std::string;
 
-// Sets one key from its text form, validating it. The only place values are checked.
+// Sets one key from its text form, validating it, and records its origin. The
+// only place values are checked; nothing changes when the value is refused.
 core::Result<void, SettingError> apply(Settings& settings, std::string_view key,
-                                       std::string_view value);
+                                       std::string_view value, Origin origin);
 
 // Applies a "key = value" profile text (comments with '#'); line numbers in errors.
+// Every value it sets has Origin::board.
 core::Result<void, SettingError> apply_profile(Settings& settings, std::string_view text,
                                                std::string_view origin);
 
-// The keys a saved setting (store) may change at run time; the rest come from the board.
+// The keys a saved setting (store) may change: from the page or `postern set`.
+// The rest come from the board profile or the command line only.
 bool is_runtime_key(std::string_view key);
 
-// All keys with their current values, in text form (for `postern settings` and the page).
+// A saved key a running postern applies on reload (SIGHUP, or a change from
+// the page). False for the ports and connection limits, which the listeners
+// are bound with at start, and for every key that is not a runtime key.
+bool applies_live(std::string_view key);
+
+// All keys with their current values, in text form (for `postern set` and the page).
 std::vector<std::pair<std::string, std::string>> describe(const Settings& settings);
+
+// One sentence for an owner: what the key does, its unit and range.
+std::string_view help(std::string_view key);
+
+// The saved keys whose value in `current` differs from `started`, the
+// Settings the process bound its listeners with, and that only a restart
+// applies: what waits for a restart after a reload.
+std::vector<std::string> waiting_for_restart(const Settings& started, const Settings& current);
+
+// The keys whose value differs between `before` and `after`, in describe() order.
+std::vector<std::string> changed_keys(const Settings& before, const Settings& after);
 
 }  // namespace postern::app

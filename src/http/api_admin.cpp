@@ -9,10 +9,6 @@
 namespace postern::http {
 namespace {
 
-bool valid_dedup_rule(std::string_view rule) {
-  return rule == "content" || rule == "content-or-message-id" || rule == "off";
-}
-
 // The backend's answer to a change: 200 {"ok":true}, or 422 with its sentence.
 Done answer(Respond respond, std::string what) {
   return [respond = std::move(respond), what = std::move(what)](core::Result<void, Problem> r) {
@@ -97,7 +93,10 @@ void Api::on_status(Call& call) {
   Json recent = Json::array();
   for (std::size_t i = 0; i < events->size() && i < options_.recent_events; ++i) {
     const EventView& e = (*events)[i];
-    recent.push_back({{"time", e.time}, {"kind", e.kind}, {"text", e.text}});
+    recent.push_back({{"time", e.time},
+                      {"kind", e.kind},
+                      {"text", e.text},
+                      {"sentence", backend_.event_sentence(e)}});
   }
   call.respond(json_response(
       200, Json{{"overview", overview},
@@ -175,12 +174,9 @@ void Api::on_domains(Call& call) {
   auto action = string_field(*body, "action").value_or("");
   auto name = text_field(*body, "name", 255);
   if (!name) return call.respond(json_error(422, "Enter a domain name, e.g. example.org."));
-  auto rule = string_field(*body, "dedup_rule").value_or("content");
+  // The backend (app's admin layer) checks the rule; none given: the dedup_rule setting.
+  auto rule = string_field(*body, "dedup_rule").value_or("");
   if (action == "add" || action == "dedup") {
-    if (!valid_dedup_rule(rule))
-      return call.respond(json_error(422,
-                                     "Duplicate rule: use content, "
-                                     "content-or-message-id or off."));
     if (action == "add")
       return backend_.add_domain(*name, rule, answer(call.respond, "domain-add"));
     return backend_.set_domain_dedup(*name, rule, answer(call.respond, "domain-dedup"));

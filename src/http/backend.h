@@ -86,6 +86,10 @@ struct Backend {
   virtual core::Result<std::vector<UserView>, Problem> users() = 0;
   virtual core::Result<std::vector<EventView>, Problem> events(std::size_t limit) = 0;
   virtual std::vector<SettingView> settings() = 0;
+  // The event in words for the owner (app/event_text.h); plain kind and text by default.
+  virtual std::string event_sentence(const EventView& event) {
+    return event.kind + ": " + event.text;
+  }
   virtual std::string hostname() = 0;  // the configured name, for the Host check
   virtual bool admin_password_set() = 0;
   // 32 lowercase hex digits from the system's CSPRNG (128 bits).

@@ -41,8 +41,7 @@ def copies(server, needle):
 
 
 def events(server, kind):
-    out = server.cli("events", "--limit", "1000").stdout.splitlines()
-    return [line for line in out if f" {kind} " in line]
+    return [e["text"] for e in server.events(kind)]
 
 
 def started(settings=None):

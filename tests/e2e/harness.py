@@ -4,6 +4,7 @@ Ports are 0 (the kernel picks) and read back from the one "postern ready" line.
 Every wait is bounded and scaled by POSTERN_TEST_TIMEOUT_MULTIPLIER; nothing sleeps
 to synchronise.
 """
+import json
 import os
 import re
 import selectors
@@ -58,6 +59,12 @@ class Postern:
             raise AssertionError(f"postern {' '.join(args)} failed ({result.returncode}): "
                                  f"{result.stderr.strip()}")
         return result
+
+    def events(self, kind=None):
+        """The event log as scripts read it (`postern events --json`), newest first."""
+        out = self.cli("events", "--json", "--limit", "1000").stdout
+        events = [json.loads(line) for line in out.splitlines()]
+        return [e for e in events if kind is None or e["kind"] == kind]
 
     def add_user(self, address, password):
         domain = address.split("@", 1)[1]

@@ -210,10 +210,10 @@ def test_drop_without_quit_keeps_mail(server):
         client.close()
 
     def event_logged():
-        return "pop3-abnormal-end" in server.cli("events").stdout
+        return server.events("pop3-abnormal-end")
     wait_for(event_logged, 10, "the pop3-abnormal-end event")
-    events = server.cli("events").stdout
-    assert "marked_deleted=1" in events and f"user={USER}" in events, events
+    fields = server.events("pop3-abnormal-end")[0]["fields"]
+    assert fields["marked_deleted"] == "1" and fields["user"] == USER, fields
 
 
 def test_dele_quit_removes(server):

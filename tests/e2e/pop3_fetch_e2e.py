@@ -166,8 +166,7 @@ def wire_retr(server, number):
 
 
 def abnormal_events(server):
-    out = server.cli("events", "--limit", "1000").stdout.splitlines()
-    return [line for line in out if " pop3-abnormal-end " in line]
+    return [e["text"] for e in server.events("pop3-abnormal-end")]
 
 
 def field(line, key):

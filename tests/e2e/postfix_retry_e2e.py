@@ -211,8 +211,7 @@ def message():
 
 
 def events(server, kind):
-    out = server.cli("events", "--limit", "1000").stdout.splitlines()
-    return [line for line in out if f" {kind} " in line]
+    return [e["text"] for e in server.events(kind)]
 
 
 def delivery_lines(postfix, queue_id):

@@ -144,7 +144,7 @@ async function refresh() {
       el('td', { class: 'mono' }, t.peer), el('td', {}, traceSummary(t)),
       el('td', { class: 'mono' }, t.path.split(',').join(' → '))))))));
   const rows = r.data.events.map((e) => el('tr', {}, el('td', {}, when(e.time)), el('td', {}, e.kind),
-    el('td', { class: 'mono' }, e.text)));
+    el('td', {}, e.sentence)));
   if (rows.length === 0) rows.push(el('tr', {}, el('td', { class: 'empty', colspan: '3' }, 'No events yet.')));
   $('events').tBodies[0].replaceChildren(...rows);
   $('diag-note').textContent = r.data.diagnostics.note;
@@ -307,7 +307,7 @@ const GROUPS = [
     { key: 'partial_policy', label: 'Broken transfers', options: [['discard', 'Discard'], ['keep-as-alert', 'Keep as an alert']] }] },
   { id: 'security', title: 'Security', fields: [
     { key: 'allow_plaintext_login', label: 'Allow POP3 passwords without TLS', options: YESNO,
-      help: 'Only for old mail clients on a trusted network.' }] },
+      help: 'Only for old mail clients on a trusted network. Logins from the appliance itself (127.0.0.1, ::1) never need TLS.' }] },
   { id: 'ports', title: 'Ports', fields: [
     { key: 'smtp_port', label: 'SMTP', type: 'number' }, { key: 'pop3_port', label: 'POP3', type: 'number' },
     { key: 'pop3s_port', label: 'POP3S', type: 'number' }, { key: 'http_port', label: 'HTTP', type: 'number' },
