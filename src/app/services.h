@@ -32,6 +32,8 @@ struct ServiceContext {
   std::function<void()> reload;  // re-read saved settings and reconfigure (the SIGHUP path)
   LinkService* links;            // serve() owns it; null: not running
   std::function<void(std::string peer)> on_broken_session;  // SMTP DATA broken / POP3 no QUIT
+  // Stop as on SIGTERM, then exit with kExitRestart for the supervisor (the page's button).
+  std::function<void()> restart = {};
 };
 
 // Binds every service's ports; on failure says which port and what to do.

@@ -99,8 +99,12 @@ void Api::on_status(Call& call) {
     const EventView& e = (*events)[i];
     recent.push_back({{"time", e.time}, {"kind", e.kind}, {"text", e.text}});
   }
+  Json pending = Json::array();
+  for (const PendingRestart& p : backend_.pending_restart())
+    pending.push_back({{"key", p.key}, {"running", p.running}, {"saved", p.saved}});
   call.respond(json_response(
       200, Json{{"overview", overview},
+                {"restart", {{"pending", pending}}},
                 {"health", health},
                 {"events", recent},
                 {"diagnostics",
