@@ -103,11 +103,14 @@ function messageCount() {
   return line ? Number(line.trim().split(/\s+/)[1]) : -1;
 }
 
-// The elements of `selector` that lie (partly) outside the viewport's width.
+// The elements of `selector` that are not fully usable at the viewport's width: (partly)
+// outside it, or squeezed so that their label wraps or overflows.
 async function offscreen(page, selector) {
   return page.evaluate((sel) => [...document.querySelectorAll(sel)].filter((e) => {
     const r = e.getBoundingClientRect();
-    return r.width === 0 || r.left < 0 || r.right > window.innerWidth;
+    const line = parseFloat(getComputedStyle(e).lineHeight) || 20;
+    return r.width === 0 || r.left < 0 || r.right > window.innerWidth ||
+      e.scrollWidth > e.clientWidth + 1 || r.height > 2 * line;
   }).map((e) => e.textContent + ' ' + JSON.stringify(e.getBoundingClientRect())), selector);
 }
 
@@ -223,6 +226,7 @@ await flow.run(async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check('no sideways scrolling at 390 px', overflow <= 0, `${overflow}px`);
   await page.screenshot({ path: screenshot, fullPage: true });
+  await page.locator('#mailboxes').screenshot({ path: screenshot.replace(/\.png$/, '-users-phone.png') });
   check('screenshot saved', fs.statSync(screenshot).size > 10000, screenshot);
   await page.setViewportSize({ width: 1280, height: 900 });
 

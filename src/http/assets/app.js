@@ -296,7 +296,7 @@ async function loadMailboxes() {
 // --- a mailbox: the owner's own (box.owner, its own session and token) or any, for the admin ---
 function openBox(address, ownerToken) {
   state.box = { address, owner: ownerToken !== undefined, token: ownerToken, before: null, uids: new Set() };
-  if (state.box.owner) show('none');
+  if (state.box.owner) { show('none'); $('footer').textContent = ''; }
   $('box-view').hidden = false;
   $('box-close').textContent = state.box.owner ? 'Log out' : 'Close';
   $('box-title').textContent = address;
@@ -328,7 +328,7 @@ function messageItem(m) {
   const del = el('button', { class: 'small danger', type: 'button', onclick: () => deleteMessages([m.uid]) }, 'Delete');
   return el('article', { class: 'msgitem', 'data-uid': String(m.uid) },
     el('div', { class: 'msgline' }, box, el('span', { class: 'subject' }, m.subject || '(no subject)')),
-    el('div', { class: 'meta' }, (m.from || '(no sender)') + ' · ' + (m.date || when(m.received_at)) + ' · ' + bytes(m.size)),
+    el('div', { class: 'meta', title: m.date ? 'Date: ' + m.date : '' }, (m.from || '(no sender)') + ' · ' + when(m.received_at) + ' · ' + bytes(m.size)),
     badges.length ? el('div', { class: 'badges' }, ...badges) : null,
     m.preview ? el('pre', { class: 'preview' }, m.preview) : null,
     el('div', { class: 'msgactions' }, link, del));
