@@ -71,7 +71,7 @@ async function smtpSend(port, message, cut) {
 }
 
 // A POP3 session (plaintext USER/PASS is allowed from loopback): UIDL, optional RETR, QUIT.
-async function pop3(port, retr) {
+async function pop3(port, ...retrs) {
   const c = lineClient(port);
   const ok = async () => { const t = await c.read(/\r\n/); if (!t.startsWith('+OK')) throw new Error('POP3: ' + t); return t; };
   await ok();
@@ -82,14 +82,15 @@ async function pop3(port, retr) {
   const uidls = listing.split('\r\n').filter((l) => l && l !== '.').map((l) => l.split(' ')[1]);
   c.write('LIST\r\n'); await ok();
   const sizes = (await c.read(/^\.\r\n/m)).split('\r\n').filter((l) => l && l !== '.').map((l) => Number(l.split(' ')[1]));
-  let message = null;
-  if (retr) {
-    c.write(`RETR ${retr}\r\n`); await ok();
-    message = (await c.read(/\r\n\.\r\n/)).slice(0, -3);
+  const messages = {};
+  for (const n of retrs) {
+    c.write(`RETR ${n}\r\n`); await ok();
+    // RFC 1939 §3: the terminating line removed, then the dot-stuffing.
+    messages[n] = (await c.read(/\r\n\.\r\n/)).slice(0, -3).replace(/^\.\./gm, '.');
   }
   c.write('QUIT\r\n'); await ok();
   c.socket.end();
-  return { uidls, sizes, message };
+  return { uidls, sizes, messages };
 }
 
 function freePort() {
@@ -126,7 +127,12 @@ await flow.run(async () => {
   if (added.status !== 0) throw new Error('user add: ' + added.stderr);
   const { setupUrl, ports } = await flow.serve();
 
-  // Mail: a message (and its retry, suppressed), an XSS probe, and a partial never completed.
+  // Mail: a large message (several 64 KiB chunks, for the streamed download), a message (and
+  // its retry, suppressed), an XSS probe, and a partial never completed.
+  const lines = [];
+  for (let i = 0; i < 4000; i++) lines.push(`line ${i} of the attachment ` + 'abcdefghij'.repeat(4));
+  await smtpSend(ports.smtp, 'From: Dave <dave@example.net>\nTo: bob@example.org\nSubject: Scans\n\n' +
+    lines.join('\n') + '\n');
   const hello = 'From: Alice <alice@example.net>\nTo: bob@example.org\nSubject: Hello Bob\n' +
     'Message-ID: <hello-1@example.net>\n\nThe first line of the greeting.\nThe second line.\n';
   await smtpSend(ports.smtp, hello);
@@ -136,12 +142,12 @@ await flow.run(async () => {
   const partial = 'From: Carol <carol@example.net>\nTo: bob@example.org\nSubject: Big report\n' +
     'Message-ID: <report-7@example.net>\n\nPart one of the report.\n' + 'x'.repeat(4000) + '\n';
   await smtpSend(ports.smtp, partial, 300);
-  await until(() => messageCount() === 3, 'the kept partial beside the two messages', 15000);
+  await until(() => messageCount() === 4, 'the kept partial beside the three messages', 15000);
   check('a broken DATA is kept as a partial (keep-as-alert)', /partial-kept/.test(cli('events')));
 
-  // A POP3 client downloads the greeting (message 1) and QUITs without deleting it.
-  const before = await pop3(ports.pop3, 1);
-  check('POP3 lists the three messages', before.uidls.length === 3, before.uidls.join(' '));
+  // A POP3 client downloads the large message and the greeting, and QUITs without deleting.
+  const before = await pop3(ports.pop3, 1, 2);
+  check('POP3 lists the four messages', before.uidls.length === 4, before.uidls.join(' '));
 
   // Refused logins (401) are part of the flow, and so is the page polling while postern restarts.
   const { page, pageErrors } = await flow.browser(/status of 401|ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/);
@@ -158,11 +164,12 @@ await flow.run(async () => {
   check('a wrong mailbox password is refused', (await page.textContent('#owner-form .msg')) === 'Wrong address or password.');
   await page.fill('#owner-password', BOB_PASSWORD);
   await page.click('#owner-submit');
-  await page.locator('#box-list article').nth(2).waitFor();
+  await page.locator('#box-list article').nth(3).waitFor();
   check('the owner logs in with the mailbox address and password', await page.isVisible('#box-view'));
   check('the owner sees no admin view', !(await page.isVisible('#main-view')) && !(await page.isVisible('#nav')));
   const subjects = await page.locator('#box-list .subject').allTextContents();
-  check('messages are listed newest first', subjects[0].startsWith('[INCOMPLETE]') && subjects[2] === 'Hello Bob', subjects.join(' | '));
+  check('messages are listed newest first', subjects[0].startsWith('[INCOMPLETE]') && subjects[2] === 'Hello Bob' &&
+    subjects[3] === 'Scans', subjects.join(' | '));
   const partialItem = page.locator('#box-list article', { hasText: 'Big report' });
   check('the partial carries the partial badge', (await partialItem.locator('.badge.bad').textContent()).startsWith('partial'));
   const helloItem = page.locator('#box-list article', { hasText: 'Hello Bob' });
@@ -184,8 +191,13 @@ await flow.run(async () => {
   // "Download .eml" gives the stored bytes, as POP3 RETR does.
   const [download] = await Promise.all([page.waitForEvent('download'), helloItem.locator('a', { hasText: 'Download .eml' }).click()]);
   const eml = fs.readFileSync(await download.path(), 'latin1');
-  const retr = before.message.replace(/^\.\./gm, '.');
-  check('the .eml download is the message byte for byte', eml === retr + '\r\n' || eml === retr, `${eml.length} vs ${retr.length}`);
+  check('the .eml download is the message byte for byte', eml === before.messages[2], `${eml.length} vs ${before.messages[2].length}`);
+  // The large one is streamed a 64 KiB chunk at a time; the bytes are the same as RETR's.
+  const scans = page.locator('#box-list article', { hasText: 'Scans' });
+  const [big] = await Promise.all([page.waitForEvent('download'), scans.locator('a', { hasText: 'Download .eml' }).click()]);
+  const bigEml = fs.readFileSync(await big.path(), 'latin1');
+  check('a multi-chunk .eml download is the message byte for byte', bigEml.length > 3 * 65536 && bigEml === before.messages[1],
+    `${bigEml.length} vs ${before.messages[1].length}`);
 
   // A phone-sized screenshot of the owner's view.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -196,12 +208,12 @@ await flow.run(async () => {
   // Delete the partial.
   await partialItem.locator('button', { hasText: 'Delete' }).click();
   await page.locator('#box-msg.ok', { hasText: 'Deleted 1 message.' }).waitFor();
-  await until(async () => (await page.locator('#box-list article').count()) === 2, 'the list without the partial', 10000);
+  await until(async () => (await page.locator('#box-list article').count()) === 3, 'the list without the partial', 10000);
   check('the partial is gone from the page', (await page.locator('#box-list article', { hasText: 'Big report' }).count()) === 0);
   const after = await pop3(ports.pop3);
-  const partialUidl = before.uidls[2];
-  check('over POP3 the partial is gone', after.uidls.length === 2 && !after.uidls.includes(partialUidl), after.uidls.join(' '));
-  check('the UIDLs of the rest are unchanged', after.uidls[0] === before.uidls[0] && after.uidls[1] === before.uidls[1],
+  const partialUidl = before.uidls[3];
+  check('over POP3 the partial is gone', after.uidls.length === 3 && !after.uidls.includes(partialUidl), after.uidls.join(' '));
+  check('the UIDLs of the rest are unchanged', after.uidls.join(' ') === before.uidls.slice(0, 3).join(' '),
     `${before.uidls.join(' ')} -> ${after.uidls.join(' ')}`);
   check('the deletion is in the event log', /deleted-from-page/.test(cli('events')));
   await page.click('#box-close');
@@ -213,8 +225,8 @@ await flow.run(async () => {
   await page.click('#login-submit');
   await page.locator('#main-view').waitFor({ state: 'visible' });
   await page.locator('#users tr', { hasText: BOB }).locator('button', { hasText: 'Open' }).click();
-  await page.locator('#box-list article').nth(1).waitFor();
-  check('the admin opens the mailbox', (await page.locator('#box-list article').count()) === 2 &&
+  await page.locator('#box-list article').nth(2).waitFor();
+  check('the admin opens the mailbox', (await page.locator('#box-list article').count()) === 3 &&
     (await page.textContent('#box-title')).startsWith(BOB));
   await page.click('#box-close');
 
