@@ -149,9 +149,19 @@ TEST_CASE("retrievals are recorded per message and go with the message") {
   // POP3's UPDATE path (delete_messages) drops the row with the message.
   const std::uint32_t one[] = {1};
   REQUIRE(run_write(*env, [&](WriteTxn& t) { return delete_messages(t, id, one); }));
-  auto txn = env->begin_read();
-  CHECK_FALSE(find_retrieval(*txn, id, 1)->has_value());
-  CHECK(entry_count(*txn, Db::retrievals).value_or(0) == 1);
+  {
+    auto txn = env->begin_read();
+    CHECK_FALSE(find_retrieval(*txn, id, 1)->has_value());
+    CHECK(entry_count(*txn, Db::retrievals).value_or(0) == 1);
+  }
+  CHECK(check_consistency(*env).has_value());
+  // A row whose message is gone is what the consistency check reports.
+  REQUIRE(run_write(*env, [&](WriteTxn& t) {
+    return t.put(Db::retrievals, message_key(id, 2000), std::string(8, '\0'));
+  }));
+  auto checked = check_consistency(*env);
+  REQUIRE_FALSE(checked.has_value());
+  CHECK(std::string(checked.error().where) == "retrieval-orphan");
 }
 
 TEST_CASE("deleting from the page skips messages already gone and keeps every other UIDL") {
