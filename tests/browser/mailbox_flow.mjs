@@ -220,14 +220,32 @@ await flow.run(async () => {
   await page.locator('#login-view').waitFor({ state: 'visible' });
   check('the owner logs out', true);
 
+  // With duplicates allowed, the greeting sent once more is stored: a copy of message 2.
+  cli('set', 'allow_duplicates', 'yes');
+  const reloaded = waitFor(flow.server.stderr, /event=reloaded/, 'the settings reload', 15000);
+  flow.server.kill('SIGHUP');
+  await reloaded;
+  await smtpSend(ports.smtp, hello);
+  await until(() => messageCount() === 4, 'the stored duplicate', 10000);
+
   // --- the admin opens the same mailbox ---
   await page.fill('#login-password', PASSWORD);
   await page.click('#login-submit');
   await page.locator('#main-view').waitFor({ state: 'visible' });
   await page.locator('#users tr', { hasText: BOB }).locator('button', { hasText: 'Open' }).click();
-  await page.locator('#box-list article').nth(2).waitFor();
-  check('the admin opens the mailbox', (await page.locator('#box-list article').count()) === 3 &&
+  await page.locator('#box-list article').nth(3).waitFor();
+  check('the admin opens the mailbox', (await page.locator('#box-list article').count()) === 4 &&
     (await page.textContent('#box-title')).startsWith(BOB));
+  const copy = (await page.locator('#box-list article').first().locator('.badge').allTextContents()).join(' | ');
+  check('a stored second copy is marked as a duplicate of the first', copy === 'duplicate of message 2', copy);
+  // Delete several at once: the copy and the probe, ticked and deleted together.
+  await page.locator('#box-list article').first().locator('input[type=checkbox]').check();
+  await page.locator('#box-list article', { hasText: 'onerror' }).locator('input[type=checkbox]').check();
+  await page.click('#box-delete');
+  await page.locator('#box-msg.ok', { hasText: 'Deleted 2 messages.' }).waitFor();
+  const left = await pop3(ports.pop3);
+  check('the admin deletes two at once; the UIDLs left are unchanged', left.uidls.join(' ') === [before.uidls[0], before.uidls[1]].join(' '),
+    left.uidls.join(' '));
   await page.click('#box-close');
 
   // The users table on a 390 px phone: every button inside the viewport.
