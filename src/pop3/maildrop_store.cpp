@@ -81,8 +81,8 @@ void MaildropStore::update(const std::vector<std::uint64_t>& deleted_keys,
   // Both effects in one job, so one txn: the UPDATE lands whole or not at all (RFC 1939 §6).
   // A message of the snapshot may be gone by then: a kept partial removed because its
   // complete copy arrived during the session (store/ledger.cpp), or one deleted on the status
-  // page (store/browse.h). Its DELE or download has
-  // nothing left to act on, and must not fail the rest of the UPDATE.
+  // page (store/browse.h). Its DELE or download has nothing left to act on, and must not fail
+  // the rest of the UPDATE.
   writer_.submit<bool>(
       [mailbox_id, deleted = std::move(deleted), retrieved = std::move(retrieved), now,
        client = client_](store::WriteTxn& txn) mutable -> core::Result<bool> {
