@@ -2,6 +2,7 @@
 #include "app/http_service.h"
 
 #include "app/http_diagnostics.h"
+#include "app/http_mailbox.h"
 #include "dedup/policy.h"
 
 #include <sys/random.h>
@@ -97,10 +98,12 @@ class AppBackend final : public http::Backend {
   AppBackend(ServiceContext& context, const Settings& settings, HttpHooks hooks)
       : context_(context),
         settings_(settings),
+        started_settings_(settings),
         hooks_(std::move(hooks)),
         started_at_(core::unix_seconds(context.clock.now())),
         runner_(context),
-        admin_(context.env, runner_, Actor::page, settings_) {}
+        admin_(context.env, runner_, Actor::page, settings_),
+        mailboxes_(context) {}
 
   void set_settings(const Settings& settings) { settings_ = settings; }
   void set_server(const http::Server* server) { server_ = server; }
@@ -264,13 +267,48 @@ class AppBackend final : public http::Backend {
         [outcome, dir = settings_.data_dir, cert = std::move(cert), key = std::move(key)] {
           outcome->emplace(tls::Credentials::install(dir, cert, key));
         },
-        [outcome, done = std::move(done)] {
-          if (**outcome) return done({});
+        [this, outcome, done = std::move(done)] {
+          if (**outcome) {
+            certificate_installed_ = true;  // served from the next start
+            return done({});
+          }
           if ((*outcome)->error().code == core::Errc::invalid)
             return done(
                 http::Problem("The certificate and key do not parse or do not belong together."));
           done("The certificate could not be saved: " + explain((*outcome)->error()));
         });
+  }
+
+  // Restart-only keys whose saved value differs from the one bound at start.
+  std::vector<http::PendingRestart> pending_restart() override {
+    std::vector<http::PendingRestart> out;
+    for (auto& pending : settings_waiting_for_restart(started_settings_, settings_))
+      out.push_back({std::move(pending.key), std::move(pending.running), std::move(pending.saved)});
+    if (certificate_installed_)
+      out.push_back({"certificate", "the one loaded at start", "installed from the page"});
+    return out;
+  }
+  void restart() override {
+    if (context_.restart) context_.restart();
+  }
+
+  void verify_mailbox_password(std::string address, std::string password,
+                               std::function<void(std::optional<std::string>)> done) override {
+    mailboxes_.verify_password(std::move(address), std::move(password), std::move(done));
+  }
+  core::Result<http::MailboxPage, http::Problem> mailbox_page(const std::string& address,
+                                                              std::optional<std::uint32_t> before,
+                                                              std::size_t limit) override {
+    return mailboxes_.page(address, before, limit);
+  }
+  void delete_messages(
+      std::string address, std::vector<std::uint32_t> uids,
+      std::function<void(core::Result<std::uint32_t, http::Problem>)> done) override {
+    mailboxes_.delete_messages(std::move(address), std::move(uids), std::move(done));
+  }
+  core::Result<http::MessageDownload, http::Problem> open_message(const std::string& address,
+                                                                  std::uint32_t uid) override {
+    return mailboxes_.open_message(address, uid);
   }
 
  private:
@@ -290,11 +328,14 @@ class AppBackend final : public http::Backend {
 
   ServiceContext& context_;
   Settings settings_;
+  const Settings started_settings_;  // what the listeners were bound with
   HttpHooks hooks_;
   std::int64_t started_at_;
   PageRunner runner_;
   Admin admin_;  // borrows runner_ and settings_, declared before it
   const http::Server* server_ = nullptr;
+  MailboxBrowser mailboxes_;
+  bool certificate_installed_ = false;
 };
 
 class HttpService final : public Service {

@@ -124,7 +124,8 @@ class Appliance {
                            [this](std::string peer) {
                              if (links_) links_->on_broken_session(peer);
                            },
-                           credential_cache_.get()};
+                           credential_cache_.get(),
+                           [this] { restart(); }};
     auto started = start_services(context, settings_, services_);
     if (!started) {
       std::fprintf(stderr, "postern: %s\n", started.error().c_str());
@@ -192,6 +193,14 @@ class Appliance {
     if (exit_code_ != 0) return;
     POSTERN_LOG_ERROR("app event=store-fatal reason=%s", explain(error).c_str());
     exit_code_ = 3;
+    stop();
+  }
+
+  // The page's "restart now": the SIGTERM path with a status the supervisor restarts on.
+  void restart() {
+    if (exit_code_ != 0) return;
+    POSTERN_LOG_WARN("app event=restarting reason=page-request exit=%d", kExitRestart);
+    exit_code_ = kExitRestart;
     stop();
   }
 

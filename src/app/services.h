@@ -34,6 +34,8 @@ struct ServiceContext {
   LinkService* links;            // serve() owns it; null: not running
   std::function<void(std::string peer)> on_broken_session;  // SMTP DATA broken / POP3 no QUIT
   store::CredentialCache* credential_cache = nullptr;       // verified logins (POP3, the page)
+  // Stop as on SIGTERM, then exit with kExitRestart for the supervisor (the page's button).
+  std::function<void()> restart = {};
 };
 
 // Binds every service's ports; on failure says which port and what to do.

@@ -57,6 +57,12 @@ const Api::Route Api::kRoutes[] = {
     {"POST", "/api/trace", Access::session_csrf, &Api::on_start_trace},
     {"GET", "/api/trace/", Access::session, &Api::on_trace},
     {"GET", "/api/links", Access::session, &Api::on_links},
+    {"POST", "/api/restart", Access::session_csrf, &Api::on_restart},
+    {"POST", "/api/mailbox/login", Access::open, &Api::on_mailbox_login},
+    {"POST", "/api/mailbox/logout", Access::mailbox, &Api::on_mailbox_logout},
+    {"GET", "/api/mailbox/messages", Access::mailbox, &Api::on_mailbox_messages},
+    {"POST", "/api/mailbox/delete", Access::mailbox, &Api::on_mailbox_delete},
+    {"GET", "/api/mailbox/message", Access::mailbox, &Api::on_mailbox_download},
 };
 
 Api::Api(Backend& backend, const core::Clock& clock, ApiOptions options, Diagnostics* diagnostics)
@@ -67,7 +73,10 @@ Api::Api(Backend& backend, const core::Clock& clock, ApiOptions options, Diagnos
       sessions_([&backend] { return backend.random_token(); }, options.session_idle,
                 options.max_sessions),
       throttle_(options.login_throttle),
-      traces_(options.traces) {
+      traces_(options.traces),
+      mailbox_sessions_([&backend] { return backend.random_token(); }, options.session_idle,
+                        options.max_mailbox_sessions),
+      mailbox_throttle_(options.mailbox_throttle) {
   // Kept in memory only: never on disk, and a restart prints a fresh link.
   if (!backend_.admin_password_set()) setup_token_ = backend_.random_token();
 }
@@ -75,6 +84,8 @@ Api::Api(Backend& backend, const core::Clock& clock, ApiOptions options, Diagnos
 void Api::handle(const Request& request, const RequestContext& context, Respond respond) {
   Respond guarded = [respond = std::move(respond)](Response r) {
     add_security_headers(r);
+    // BREACH: no secret-carrying response is compressed; only serve_asset()
+    // compresses, and the assets hold no secret (api_test pins both).
     respond(std::move(r));
   };
   const std::string* host = request.header("host");
@@ -117,18 +128,23 @@ void Api::handle(const Request& request, const RequestContext& context, Respond 
       guarded(json_error(415, "send JSON (Content-Type: application/json)"));
       return;
     }
-    if (const std::string* origin = request.header("origin");
-        origin != nullptr && !origin_matches(*origin, *host, context.secure)) {
+    if (!same_site_request(request.header("sec-fetch-site"), request.header("origin"), *host,
+                           context.secure)) {
+      POSTERN_LOG_WARN("http event=cross-site-refused peer=%s path=%s", context.peer.c_str(),
+                       route->path);
       guarded(json_error(403, "cross-origin request refused"));
       return;
     }
   }
-  Call call{request, context, std::nullopt, std::move(guarded)};
+  Call call{request, context, std::nullopt, std::nullopt, std::move(guarded)};
   if (const std::string* cookies = request.header("cookie")) {
     if (auto id = cookie_value(*cookies, kCookie))
       call.session = sessions_.touch(*id, clock_.now());
+    if (auto id = cookie_value(*cookies, kMailboxCookie))
+      call.mailbox_session = mailbox_sessions_.touch(*id, clock_.now());
   }
-  if (route->access != Access::open && !call.session) {
+  if ((route->access == Access::session || route->access == Access::session_csrf) &&
+      !call.session) {
     call.respond(json_error(401, "Please log in (sessions end after 30 minutes idle)."));
     return;
   }
@@ -148,6 +164,10 @@ void Api::on_session(Call& call) {
   Json body{{"setup_required", !backend_.admin_password_set()},
             {"logged_in", call.session.has_value()}};
   if (call.session) body["csrf"] = call.session->csrf;
+  if (call.mailbox_session) {
+    body["mailbox"] = {{"address", call.mailbox_session->subject},
+                       {"csrf", call.mailbox_session->csrf}};
+  }
   call.respond(json_response(200, body));
 }
 

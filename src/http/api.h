@@ -23,7 +23,20 @@
 //   POST /api/trace        {host} -> 202 {id}; 400 bad host, 429 busy    session + CSRF
 //   GET  /api/trace/<id>   {id, target, done, hops: [...], outcome, ...} session
 //   GET  /api/links?since=<unix s>  monitored targets' RTT/loss series   session
+//   POST /api/restart      exit for the supervisor to restart postern    session + CSRF
 //   GET  /, /setup, /app.js, /style.css                                  open
+// The mailbox view (api_mailbox.cpp): an owner logs in with the mailbox's own
+// address and POP3 password (cookie postern_mailbox, a table apart from the
+// admin's); the admin opens any mailbox by naming `address`.
+//   POST /api/mailbox/login    {address, password}  throttled per IP and user  open
+//   POST /api/mailbox/logout                                          owner + CSRF
+//   GET  /api/mailbox/messages?[address=]&[before=<uid>]  a page, newest first
+//   POST /api/mailbox/delete   {[address], uids: [...]}               owner/admin + CSRF
+//   GET  /api/mailbox/message?[address=]&uid=<uid>  the .eml, streamed owner/admin
+// Every POST is refused (403) when Sec-Fetch-Site is cross-site or Origin is
+// foreign, before any session is looked at. No response carrying a secret
+// (session cookie, CSRF token) is ever compressed (BREACH): only the static
+// assets are, and they hold none.
 //
 // Loop thread only. Borrows backend and clock, which must outlive it and every
 // pending completion.
@@ -61,7 +74,14 @@ struct ApiOptions {
   std::size_t link_points = 720;       // per target in GET /api/links (the newest)
   std::size_t link_series = 16;        // targets in GET /api/links
   std::chrono::hours link_window{24};  // the furthest back `since` may reach
+  std::size_t mailbox_page = 50;       // messages per GET /api/mailbox/messages (at most)
+  std::size_t max_delete = 1000;       // uids per POST /api/mailbox/delete
+  std::size_t max_mailbox_sessions = 32;
+  core::ThrottlePolicy mailbox_throttle{};  // as pop3::ServerOptions::throttle
 };
+
+// The mailbox owner's session cookie (the admin's is "postern_session").
+inline constexpr std::string_view kMailboxCookie = "postern_mailbox";
 
 struct RequestContext {
   std::string peer;  // client address, for the login throttle and logs
@@ -86,11 +106,13 @@ class Api {
   const TraceBoard& traces() const { return traces_; }
 
  private:
-  enum class Access { open, session, session_csrf };
+  // `mailbox`: checked by the handler (mailbox_actor), which knows the address asked for.
+  enum class Access { open, session, session_csrf, mailbox };
   struct Call {
     const Request& request;
     const RequestContext& context;
-    std::optional<SessionInfo> session;
+    std::optional<SessionInfo> session;          // the admin's
+    std::optional<SessionInfo> mailbox_session;  // a mailbox owner's
     Respond respond;
   };
   using Handler = void (Api::*)(Call& call);
@@ -116,6 +138,19 @@ class Api {
   void on_start_trace(Call& call);
   void on_trace(Call& call);
   void on_links(Call& call);
+  void on_restart(Call& call);
+  void on_mailbox_login(Call& call);
+  void on_mailbox_logout(Call& call);
+  void on_mailbox_messages(Call& call);
+  void on_mailbox_delete(Call& call);
+  void on_mailbox_download(Call& call);
+
+  // The mailbox a mailbox route acts on: the owner's own (its session), or the
+  // one `address` names for the admin. With `change`, the X-CSRF-Token of that
+  // session is required too. Answers 401/403 itself and returns nullopt.
+  std::optional<std::string> mailbox_actor(Call& call, const std::optional<std::string>& address,
+                                           bool change);
+  bool mailbox_login_throttled(Call& call, const std::string& user_key);
 
   // Answers 429 (with Retry-After) when `peer` must wait; true when refused.
   bool login_throttled(Call& call);
@@ -133,6 +168,12 @@ class Api {
   std::unordered_map<std::string, core::TimePoint> not_before_;  // per IP, after a failure
   std::unordered_set<std::string> checking_;                     // IPs with a check in flight
   TraceBoard traces_;
+  // Mailbox owners: their own session table and login throttle (POP3's policy
+  // and keys, "ip:" and "user:"), so neither crowds out the admin's.
+  Sessions mailbox_sessions_;
+  core::Throttle mailbox_throttle_;
+  std::unordered_map<std::string, core::TimePoint> mailbox_not_before_;  // per throttle key
+  std::unordered_set<std::string> mailbox_checking_;  // keys with a check in flight
 };
 
 }  // namespace postern::http

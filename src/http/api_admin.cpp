@@ -98,8 +98,12 @@ void Api::on_status(Call& call) {
                       {"text", e.text},
                       {"sentence", backend_.event_sentence(e)}});
   }
+  Json pending = Json::array();
+  for (const PendingRestart& p : backend_.pending_restart())
+    pending.push_back({{"key", p.key}, {"running", p.running}, {"saved", p.saved}});
   call.respond(json_response(
       200, Json{{"overview", overview},
+                {"restart", {{"pending", pending}}},
                 {"health", health},
                 {"events", recent},
                 {"diagnostics",

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "core/result.h"
+#include "http/mail_summary.h"
+#include "http/message.h"
 
 namespace postern::http {
 
@@ -77,6 +79,44 @@ struct SettingView {
   bool needs_restart = false;  // saved now, used from the next start
 };
 
+// A saved setting that the running process does not use yet (bound at start).
+struct PendingRestart {
+  std::string key;      // "pop3_port", ..., or "certificate"
+  std::string running;  // the value in use
+  std::string saved;    // the value the next start uses
+};
+
+// One message of a mailbox, as the mailbox view lists it.
+struct MessageView {
+  std::uint32_t uid = 0;  // the store's per-mailbox number: the cursor and the delete key
+  std::string uidl;       // RFC 1939 §7 unique-id, stable forever
+  std::uint64_t size = 0;
+  std::int64_t received_at = 0;
+  bool partial = false;                       // a broken DATA kept as an alert
+  bool retrieved = false;                     // a POP3 client RETR'd it and QUIT
+  std::string retrieved_by;                   // that client's address, when recorded
+  std::int64_t retrieved_at = 0;              // and when
+  std::optional<std::uint32_t> duplicate_of;  // a later copy of this stored uid (same Message-ID)
+  std::uint32_t suppressed_copies = 0;        // retries answered 250 and not stored again
+  std::int64_t last_suppressed_at = 0;
+  MailSummary summary;  // from the first bytes of the body only
+};
+
+struct MailboxPage {
+  std::string address;
+  std::uint32_t total = 0;  // messages in the mailbox
+  std::uint64_t bytes = 0;
+  std::vector<MessageView> messages;         // newest first
+  std::optional<std::uint32_t> next_before;  // the cursor of the next page
+};
+
+// A stored message for download: its size and its bytes, piece by piece.
+struct MessageDownload {
+  std::string uidl;
+  std::uint64_t size = 0;
+  std::function<std::optional<std::string>(std::size_t index)> piece;  // as BodyStream::next
+};
+
 struct Backend {
   virtual ~Backend() = default;
 
@@ -116,6 +156,29 @@ struct Backend {
                                Done done) = 0;
   // Checks the pair and installs it (tls::Credentials::install); served after a restart.
   virtual void install_certificate(std::string cert_pem, std::string key_pem, Done done) = 0;
+
+  // --- restart ---
+  // Saved changes that wait for a restart (ports, connection limits, certificate).
+  virtual std::vector<PendingRestart> pending_restart() = 0;
+  // Stops accepting, closes every session as SIGTERM does, and exits with
+  // kExitRestart for the supervisor to start postern again. Returns at once;
+  // the response already handed to the connection is flushed first.
+  virtual void restart() = 0;
+
+  // --- mailboxes (the owner's view) ---
+  // The POP3 check: PBKDF2 on the pool, as long for an unknown address as for a
+  // known one. `done` gets the normalised address when the password is right.
+  virtual void verify_mailbox_password(std::string address, std::string password,
+                                       std::function<void(std::optional<std::string>)> done) = 0;
+  // Reads one page (short read txn, bounded by `limit`): newest first, uid < before.
+  virtual core::Result<MailboxPage, Problem> mailbox_page(const std::string& address,
+                                                          std::optional<std::uint32_t> before,
+                                                          std::size_t limit) = 0;
+  // One Writer job: deletes the listed uids still present; done(count deleted).
+  virtual void delete_messages(std::string address, std::vector<std::uint32_t> uids,
+                               std::function<void(core::Result<std::uint32_t, Problem>)> done) = 0;
+  virtual core::Result<MessageDownload, Problem> open_message(const std::string& address,
+                                                              std::uint32_t uid) = 0;
 };
 
 }  // namespace postern::http

@@ -51,6 +51,19 @@ void Exchange::finish(const Response& response, bool keep_alive, bool head_only)
   if (conn_ == nullptr) return;
   const bool keep = keep_alive && !peer_done_;
   conn_->send(serialize(response, core::unix_seconds(clock_.now()), keep, head_only));
+  if (response.stream && !head_only) {
+    waiting_ = true;  // the next request waits for the last piece (RFC 9112 §9.3.2)
+    stream_ = response.stream;
+    stream_index_ = 0;
+    stream_sent_ = stream_sent_at_timeout_ = 0;
+    stream_keep_ = keep;
+    pump_stream();
+    return;
+  }
+  end_response(keep);
+}
+
+void Exchange::end_response(bool keep) {
   if (!keep) {
     conn_->close_after_flush();
     return;
@@ -61,6 +74,31 @@ void Exchange::finish(const Response& response, bool keep_alive, bool head_only)
     return;
   }
   conn_->resume_reading();
+}
+
+void Exchange::pump_stream() {
+  while (conn_ != nullptr && stream_ && conn_->can_send_more()) {
+    std::optional<std::string> piece = stream_->next(stream_index_++);
+    if (!piece || stream_sent_ + piece->size() > stream_->length) {
+      // Content-Length is already out: closing short is the only honest signal.
+      POSTERN_LOG_WARN("http %s event=stream-failed sent=%llu length=%llu peer=%s",
+                       conn_->id().c_str(), static_cast<unsigned long long>(stream_sent_),
+                       static_cast<unsigned long long>(stream_->length), context_.peer.c_str());
+      stream_.reset();
+      conn_->close_after_flush();
+      return;
+    }
+    if (piece->empty()) {
+      const bool complete = stream_sent_ == stream_->length;
+      stream_.reset();
+      waiting_ = false;
+      end_response(stream_keep_ && complete && !peer_done_);
+      return;
+    }
+    stream_sent_ += piece->size();
+    conn_->send(*piece);
+  }
+  if (stream_) draining_ = true;  // on_drain continues
 }
 
 void Exchange::fail(int status, const char* reason) {
@@ -78,6 +116,7 @@ void Exchange::fail(int status, const char* reason) {
 void Exchange::on_drain(net::Connection& conn) {
   if (!draining_) return;
   draining_ = false;
+  if (stream_) return pump_stream();
   conn.resume_reading();
 }
 
@@ -90,6 +129,12 @@ void Exchange::on_eof(net::Connection& conn) {
 }
 
 void Exchange::on_timeout(net::Connection& conn) {
+  if (stream_) {
+    // The client sends nothing while it downloads; only a download that stopped moving ends.
+    if (stream_sent_ == stream_sent_at_timeout_) conn.abort();
+    stream_sent_at_timeout_ = stream_sent_;
+    return;
+  }
   if (waiting_) return;  // the backend is working; the answer will come
   if (parser_.started()) {
     fail(408, "idle-timeout");

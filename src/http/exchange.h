@@ -54,6 +54,9 @@ class Exchange final : public net::ConnectionHandler {
   ~Exchange() override = default;
   void finish(const Response& response, bool keep_alive, bool head_only);
   void fail(int status, const char* reason);
+  // Sends stream pieces while the write queue has room; ends the response after the last.
+  void pump_stream();
+  void end_response(bool keep);
 
   net::Connection* conn_;  // null once closed
   Api& api_;
@@ -67,6 +70,11 @@ class Exchange final : public net::ConnectionHandler {
   bool waiting_ = false;    // a response is pending
   bool peer_done_ = false;  // EOF seen while waiting
   bool draining_ = false;   // the write queue is above high water
+  // A streamed body under way (waiting_ stays true until its last piece is queued).
+  std::shared_ptr<BodyStream> stream_;
+  std::size_t stream_index_ = 0;
+  std::uint64_t stream_sent_ = 0, stream_sent_at_timeout_ = 0;
+  bool stream_keep_ = false;
 };
 
 }  // namespace postern::http

@@ -79,6 +79,12 @@ bool origin_matches(std::string_view origin, std::string_view host_header, bool 
   return iequals(origin.substr(scheme.size()), host_header);
 }
 
+bool same_site_request(const std::string* sec_fetch_site, const std::string* origin,
+                       std::string_view host_header, bool secure) {
+  if (sec_fetch_site != nullptr && iequals(*sec_fetch_site, "cross-site")) return false;
+  return origin == nullptr || origin_matches(*origin, host_header, secure);
+}
+
 std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     std::size_t semi = header.find(';');

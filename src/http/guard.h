@@ -20,6 +20,14 @@ bool host_allowed(std::string_view host_header, std::string_view hostname,
 // Host and the scheme of this connection ("null" and strangers are refused).
 bool origin_matches(std::string_view origin, std::string_view host_header, bool secure);
 
+// Whether a state-changing request may come from this page's own origin only:
+// false when Sec-Fetch-Site (Fetch Metadata, W3C) is "cross-site" whatever the
+// Origin says, or when an Origin is present and foreign (origin_matches).
+// "same-origin", "same-site" (then Origin decides), "none" (typed by the user)
+// and an absent header (older browsers, curl) are left to the Origin check.
+bool same_site_request(const std::string* sec_fetch_site, const std::string* origin,
+                       std::string_view host_header, bool secure);
+
 // The value of cookie `name` in a Cookie header (RFC 6265 §5.4), if present.
 std::optional<std::string> cookie_value(std::string_view cookie_header, std::string_view name);
 

@@ -36,6 +36,8 @@ const char* reason_phrase(int status) {
       return "Continue";
     case 200:
       return "OK";
+    case 202:
+      return "Accepted";
     case 204:
       return "No Content";
     case 304:
@@ -103,10 +105,11 @@ std::string serialize(const Response& response, std::int64_t now_unix, bool keep
   out += "Date: " + http_date(now_unix) + "\r\n";
   // RFC 9110 §8.6: no Content-Length on 1xx/204; on 304 it would describe the
   // selected representation, which we do not repeat.
-  if (!no_content) out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  const std::uint64_t length = response.stream ? response.stream->length : response.body.size();
+  if (!no_content) out += "Content-Length: " + std::to_string(length) + "\r\n";
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
-  if (!no_content && !head_only) out += response.body;
+  if (!no_content && !head_only && !response.stream) out += response.body;
   return out;
 }
 

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,10 +30,20 @@ struct Request {
   const std::string* header(std::string_view lowercase_name) const;
 };
 
+// A body too large to hold in memory (a stored message): produced a piece at a
+// time while the connection drains, so memory stays at the write high-water mark.
+struct BodyStream {
+  std::uint64_t length = 0;  // sent as Content-Length; the pieces must add up to it
+  // Piece `index` (0, 1, ...): "" after the last one; nullopt when the source
+  // failed, and the connection is then closed short (the client sees the cut).
+  std::function<std::optional<std::string>(std::size_t index)> next;
+};
+
 struct Response {
   int status = 200;
   Headers headers;  // Content-Length, Date and Connection are added by serialize()
   std::string body;
+  std::shared_ptr<BodyStream> stream;  // when set, the body is streamed instead of `body`
 
   Response& set(std::string name, std::string value);
   const std::string* header(std::string_view name) const;  // exact-case match
@@ -44,7 +57,8 @@ std::string http_date(std::int64_t unix_seconds);
 
 // Status line, headers, Date, Content-Length and (when !keep_alive)
 // "Connection: close", then the body unless `head_only` (RFC 9110 §9.3.2: HEAD
-// gets the GET headers without content). 1xx, 204 and 304 carry no body.
+// gets the GET headers without content). 1xx, 204 and 304 carry no body. With a
+// stream, Content-Length is stream->length and the caller sends the pieces.
 std::string serialize(const Response& response, std::int64_t now_unix, bool keep_alive,
                       bool head_only);
 

@@ -9,7 +9,7 @@ Sessions::Sessions(std::function<std::string()> token, std::chrono::seconds idle
                    std::size_t max_sessions)
     : token_(std::move(token)), idle_limit_(idle_limit), max_sessions_(max_sessions) {}
 
-SessionInfo Sessions::create(core::TimePoint now) {
+SessionInfo Sessions::create(core::TimePoint now, std::string subject) {
   // Drop expired sessions first, then the least recently used one if still full.
   for (auto it = table_.begin(); it != table_.end();) {
     it = now - it->second.last_seen > idle_limit_ ? table_.erase(it) : std::next(it);
@@ -21,8 +21,8 @@ SessionInfo Sessions::create(core::TimePoint now) {
     }
     table_.erase(oldest);
   }
-  SessionInfo info{token_(), token_()};
-  table_[info.id] = Entry{info.csrf, now};
+  SessionInfo info{token_(), token_(), std::move(subject)};
+  table_[info.id] = Entry{info.csrf, info.subject, now};
   return info;
 }
 
@@ -34,7 +34,7 @@ std::optional<SessionInfo> Sessions::touch(const std::string& id, core::TimePoin
     return std::nullopt;
   }
   it->second.last_seen = now;
-  return SessionInfo{id, it->second.csrf};
+  return SessionInfo{id, it->second.csrf, it->second.subject};
 }
 
 void Sessions::remove(const std::string& id) {

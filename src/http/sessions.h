@@ -1,4 +1,5 @@
-// Admin sessions: random ids with a CSRF token each, idle expiry, a bounded table.
+// Page sessions (the admin's, or a mailbox owner's in a second table): random ids with a CSRF token
+// each, idle expiry, a bounded table.
 //
 // Kept in memory only: a restart logs the owner out, and no session secret ever
 // touches the disk. Thread affinity: none inside; the owner (Api) uses it from
@@ -17,8 +18,9 @@
 namespace postern::http {
 
 struct SessionInfo {
-  std::string id;    // the cookie value, 128 random bits in hex
-  std::string csrf;  // sent by the page as X-CSRF-Token on every change
+  std::string id;       // the cookie value, 128 random bits in hex
+  std::string csrf;     // sent by the page as X-CSRF-Token on every change
+  std::string subject;  // whose session: empty for the admin, else the mailbox address
 };
 
 class Sessions {
@@ -28,7 +30,7 @@ class Sessions {
            std::size_t max_sessions);
 
   // A new session; the least recently used one goes when the table is full.
-  SessionInfo create(core::TimePoint now);
+  SessionInfo create(core::TimePoint now, std::string subject = {});
   // The live session with this id, its idle timer restarted; nullopt when
   // unknown or idle longer than the limit (then it is removed).
   std::optional<SessionInfo> touch(const std::string& id, core::TimePoint now);
@@ -38,6 +40,7 @@ class Sessions {
  private:
   struct Entry {
     std::string csrf;
+    std::string subject;
     core::TimePoint last_seen;
   };
   std::function<std::string()> token_;

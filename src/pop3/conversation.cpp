@@ -22,7 +22,7 @@ Conversation::Conversation(net::Connection& conn, ConversationContext context,
       peer_address_(peer.address),
       maildrop_(*context_.env, *context_.writer,
                 std::shared_ptr<LockTable>(context_.shared, &context_.shared->locks),
-                *context_.clock),
+                *context_.clock, core::printable(peer.address)),
       session_(*this, *limits_, *context_.clock, std::move(peer)) {
   // RFC 1939 §3 autologout; net restarts it on every read.
   conn.set_timeout(limits_->idle_timeout);

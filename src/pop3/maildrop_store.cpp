@@ -5,6 +5,7 @@
 #include <span>
 #include <unordered_set>
 
+#include "store/browse.h"
 #include "store/catalogue.h"
 #include "store/mailbox.h"
 #include "store/records.h"
@@ -12,8 +13,13 @@
 namespace postern::pop3 {
 
 MaildropStore::MaildropStore(store::Env& env, store::Writer& writer,
-                             std::shared_ptr<LockTable> locks, const core::Clock& clock)
-    : env_(env), writer_(writer), locks_(std::move(locks)), clock_(clock) {}
+                             std::shared_ptr<LockTable> locks, const core::Clock& clock,
+                             std::string client)
+    : env_(env),
+      writer_(writer),
+      locks_(std::move(locks)),
+      clock_(clock),
+      client_(std::move(client)) {}
 
 core::Result<Maildrop> MaildropStore::open(std::string_view user,
                                            std::chrono::seconds login_delay) {
@@ -71,13 +77,15 @@ void MaildropStore::update(const std::vector<std::uint64_t>& deleted_keys,
     if (gone.count(key) == 0) retrieved.push_back(static_cast<std::uint32_t>(key));
   }
   const std::uint64_t mailbox_id = mailbox_id_;
+  const std::int64_t now = core::unix_seconds(clock_.now());
   // Both effects in one job, so one txn: the UPDATE lands whole or not at all (RFC 1939 §6).
   // A message of the snapshot may be gone by then: a kept partial removed because its
-  // complete copy arrived during the session (store/ledger.cpp). Its DELE or download has
-  // nothing left to act on, and must not fail the rest of the UPDATE.
+  // complete copy arrived during the session (store/ledger.cpp), or one deleted on the status
+  // page (store/browse.h). Its DELE or download has nothing left to act on, and must not fail
+  // the rest of the UPDATE.
   writer_.submit<bool>(
-      [mailbox_id, deleted = std::move(deleted),
-       retrieved = std::move(retrieved)](store::WriteTxn& txn) mutable -> core::Result<bool> {
+      [mailbox_id, deleted = std::move(deleted), retrieved = std::move(retrieved), now,
+       client = client_](store::WriteTxn& txn) mutable -> core::Result<bool> {
         for (auto* uids : {&deleted, &retrieved}) {
           std::vector<std::uint32_t> present;
           for (std::uint32_t uid : *uids) {
@@ -95,6 +103,8 @@ void MaildropStore::update(const std::vector<std::uint64_t>& deleted_keys,
         }
         if (!retrieved.empty()) {
           if (auto r = store::mark_retrieved(txn, mailbox_id, retrieved); !r) return r.error();
+          auto r = store::record_retrievals(txn, mailbox_id, retrieved, client, now);
+          if (!r) return r.error();
         }
         return true;
       },

@@ -33,8 +33,10 @@ namespace postern::pop3 {
 
 class MaildropStore {
  public:
+  // `client`: the peer's address, recorded as the retriever of what UPDATE marks
+  // retrieved (store/browse.h; the status page shows it).
   MaildropStore(store::Env& env, store::Writer& writer, std::shared_ptr<LockTable> locks,
-                const core::Clock& clock);
+                const core::Clock& clock, std::string client = {});
   MaildropStore(const MaildropStore&) = delete;
   MaildropStore& operator=(const MaildropStore&) = delete;
 
@@ -47,8 +49,8 @@ class MaildropStore {
   // the end. Errc::not_found for a key that is not in the snapshot.
   core::Result<std::string> read_chunk(const MessageEntry& message, std::size_t chunk_index);
   // RFC 1939 §6 UPDATE as one Writer job (one write txn): delete `deleted_keys`, then mark
-  // the retrieved ones that were not deleted. `done` runs on the loop thread, possibly
-  // before update() returns when the Writer has latched a fatal error.
+  // the retrieved ones that were not deleted and record `client` as their retriever. `done` runs on
+  // the loop thread, possibly before update() returns when the Writer has latched a fatal error.
   void update(const std::vector<std::uint64_t>& deleted_keys,
               const std::vector<std::uint64_t>& retrieved_keys,
               std::function<void(core::Result<void>)> done);
@@ -66,6 +68,7 @@ class MaildropStore {
   store::Writer& writer_;
   std::shared_ptr<LockTable> locks_;
   const core::Clock& clock_;
+  std::string client_;
   MaildropLock lock_;
   std::uint64_t mailbox_id_ = 0;
   std::unordered_map<std::uint64_t, Stored> bodies_;  // snapshot: uid -> body

@@ -229,6 +229,16 @@ Result<CheckReport> check_consistency(const Env& env, bool deep) {
     return broken("chunk-extra", "chunks=" + std::to_string(stored_chunks) +
                                      " expected=" + std::to_string(expected_chunks));
   }
+  // Every retrieval row (store/browse.h) belongs to a stored message.
+  r = for_each(txn, Db::retrievals, {}, [&](std::string_view k, std::string_view v) {
+    if (k.size() != 12 || v.size() < 8 || !txn.get(Db::messages, k).has_value()) {
+      bad = broken("retrieval-orphan", "key=" + to_hex(k));
+      return false;
+    }
+    return true;
+  });
+  if (!r) return r.error();
+  if (!bad) return bad.error();
   return report;
 }
 

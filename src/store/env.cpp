@@ -19,7 +19,7 @@ namespace {
 
 constexpr const char* kDbNames[kDbCount] = {"meta",      "domains",  "users",  "aliases",
                                             "mailboxes", "messages", "bodies", "chunks",
-                                            "dedup",     "events",   "links"};
+                                            "dedup",     "events",   "links",  "retrievals"};
 
 MDB_val val(std::string_view s) {
   return MDB_val{s.size(), const_cast<char*>(s.data())};

@@ -49,9 +49,10 @@ enum class Db {
   chunks,
   dedup,
   events,
-  links
+  links,
+  retrievals
 };
-inline constexpr int kDbCount = 11;
+inline constexpr int kDbCount = 12;
 
 // Translates an LMDB or errno code once: MAP_FULL/TXN_FULL/ENOSPC -> full,
 // PANIC -> fatal, NOTFOUND -> not_found, KEYEXIST -> exists, CORRUPTED ->

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/bytes.h"
+#include "store/browse.h"
 #include "store/catalogue.h"
 #include "store/events.h"
 #include "store/ledger.h"
@@ -339,6 +340,7 @@ Result<void> delete_messages(WriteTxn& txn, std::uint64_t mailbox_id,
     auto rec = decode_message(*v);
     if (!rec) return rec.error();
     if (auto r = txn.del(Db::messages, key); !r) return r;
+    if (auto r = forget_retrieval(txn, mailbox_id, uid); !r) return r;
     if (auto r = drop_body_ref(txn, rec->body); !r) return r;
     if (mailbox->message_count == 0 || mailbox->used_bytes < rec->size) {
       return err(Errc::corrupt, "mailbox-counters");

@@ -2,7 +2,7 @@
 // server goes in through textContent, never innerHTML.
 'use strict';
 
-const state = { csrf: '', timer: 0, settings: [], tracing: false };
+const state = { csrf: '', timer: 0, settings: [], tracing: false, box: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, props, ...children) {
@@ -16,13 +16,13 @@ function el(tag, props, ...children) {
   return node;
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, token) {
   const options = { method, headers: {}, credentials: 'same-origin' };
   if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(body);
   }
-  if (method !== 'GET') options.headers['X-CSRF-Token'] = state.csrf;
+  if (method !== 'GET') options.headers['X-CSRF-Token'] = token ?? state.csrf;
   let response;
   try {
     response = await fetch(path, options);
@@ -31,7 +31,7 @@ async function api(method, path, body) {
   }
   let data = {};
   try { data = await response.json(); } catch (e) { data = {}; }
-  if (response.status === 401 && path !== '/api/login') showLogin();
+  if (response.status === 401 && !path.endsWith('/login')) showLogin();
   return { ok: response.ok, status: response.status, data };
 }
 
@@ -75,6 +75,7 @@ function show(view) {
   for (const id of ['setup-view', 'login-view', 'main-view']) $(id).hidden = id !== view;
   $('nav').hidden = view !== 'main-view';
   if (view !== 'main-view') clearInterval(state.timer);
+  if (view !== 'main-view' || !state.box || state.box.owner) $('box-view').hidden = true;
 }
 function showLogin() { show('login-view'); $('login-password').focus(); }
 
@@ -85,6 +86,7 @@ async function start() {
     show('setup-view');
     return;
   }
+  if (r.data.mailbox && !r.data.logged_in) return openBox(r.data.mailbox.address, r.data.mailbox.csrf);
   if (!r.data.logged_in) return showLogin();
   state.csrf = r.data.csrf;
   enterMain();
@@ -102,7 +104,10 @@ function enterMain() {
 async function refresh() {
   const r = await api('GET', '/api/status');
   if (!r.ok) return;
-  const o = r.data.overview, h = r.data.health;
+  const o = r.data.overview, h = r.data.health, pending = r.data.restart.pending;
+  $('restart-banner').hidden = pending.length === 0;
+  $('restart-text').textContent = 'Saved, waiting for a restart: ' +
+    pending.map((p) => p.key + (p.key === 'certificate' ? '' : ' ' + p.running + ' → ' + p.saved)).join(', ') + '.';
   $('host').textContent = o.hostname;
   const conns = Object.entries(o.connections).map(([k, v]) => k + ' ' + v).join(' · ');
   const total = Object.values(o.connections).reduce((a, b) => a + b, 0);
@@ -276,6 +281,7 @@ async function loadMailboxes() {
   const urows = r.data.users.map((u) => el('tr', {}, el('td', {}, u.address),
     el('td', { class: 'num' }, String(u.messages)), el('td', { class: 'num' }, bytes(u.bytes)),
     el('td', { class: 'actions' },
+      el('button', { class: 'small', type: 'button', onclick: () => openBox(u.address) }, 'Open'),
       el('button', { class: 'small secondary', type: 'button', onclick: () => {
         const pw = prompt('New password for ' + u.address + ' (at least 8 characters):');
         if (pw) change('/api/users', { action: 'password', address: u.address, password: pw }, $('user-form'), 'Password changed.');
@@ -285,6 +291,74 @@ async function loadMailboxes() {
       } }, 'Remove'))));
   if (urows.length === 0) urows.push(el('tr', {}, el('td', { class: 'empty', colspan: '4' }, 'No users yet.')));
   $('users').tBodies[0].replaceChildren(...urows);
+}
+
+// --- a mailbox: the owner's own (box.owner, its own session and token) or any, for the admin ---
+function openBox(address, ownerToken) {
+  state.box = { address, owner: ownerToken !== undefined, token: ownerToken, before: null, uids: new Set() };
+  if (state.box.owner) { show('none'); $('footer').textContent = ''; }
+  $('box-view').hidden = false;
+  $('box-close').textContent = state.box.owner ? 'Log out' : 'Close';
+  $('box-title').textContent = address;
+  $('box-list').replaceChildren();
+  $('box-all').checked = false;
+  $('box-msg').textContent = '';
+  loadBox();
+  if (!state.box.owner) $('box-view').scrollIntoView();
+}
+
+function boxQuery(extra) {
+  const q = new URLSearchParams(extra);
+  if (!state.box.owner) q.set('address', state.box.address);
+  return q.toString();
+}
+
+function badge(text, kind) { return el('span', { class: 'badge ' + (kind || '') }, text); }
+
+function messageItem(m) {
+  const box = el('input', { type: 'checkbox', 'aria-label': 'Select message ' + m.uid });
+  box.addEventListener('change', () => { if (box.checked) state.box.uids.add(m.uid); else state.box.uids.delete(m.uid); });
+  const badges = [];
+  if (m.partial) badges.push(badge('partial: an incomplete delivery', 'bad'));
+  if (m.duplicate_of) badges.push(badge('duplicate of message ' + m.duplicate_of));
+  if (m.suppressed_copies) badges.push(badge(m.suppressed_copies + (m.suppressed_copies === 1 ? ' copy' : ' copies') +
+    ' suppressed as duplicate, last ' + when(m.last_suppressed_at)));
+  if (m.retrieved) badges.push(badge('already downloaded' + (m.retrieved_by ? ' by ' + m.retrieved_by + ', ' + when(m.retrieved_at) : ''), 'ok'));
+  const link = el('a', { class: 'button small secondary', href: '/api/mailbox/message?' + boxQuery({ uid: m.uid }), download: m.uidl + '.eml' }, 'Download .eml');
+  const del = el('button', { class: 'small danger', type: 'button', onclick: () => deleteMessages([m.uid]) }, 'Delete');
+  return el('article', { class: 'msgitem', 'data-uid': String(m.uid) },
+    el('div', { class: 'msgline' }, box, el('span', { class: 'subject' }, m.subject || '(no subject)')),
+    el('div', { class: 'meta', title: m.date ? 'Date: ' + m.date : '' }, (m.from || '(no sender)') + ' · ' + when(m.received_at) + ' · ' + bytes(m.size)),
+    badges.length ? el('div', { class: 'badges' }, ...badges) : null,
+    m.preview ? el('pre', { class: 'preview' }, m.preview) : null,
+    el('div', { class: 'msgactions' }, link, del));
+}
+
+async function loadBox() {
+  const b = state.box;
+  const r = await api('GET', '/api/mailbox/messages?' + boxQuery(b.before ? { before: b.before } : {}));
+  if (state.box !== b) return;
+  if (!r.ok) { $('box-msg').className = 'msg error'; $('box-msg').textContent = r.data.error || 'The mailbox could not be read.'; return; }
+  $('box-title').textContent = r.data.address + ': ' + r.data.total + (r.data.total === 1 ? ' message, ' : ' messages, ') + bytes(r.data.bytes);
+  $('box-note').textContent = r.data.note;
+  const items = r.data.messages.map(messageItem);
+  if (!b.before && items.length === 0) items.push(el('p', { class: 'hint' }, 'No messages.'));
+  $('box-list').append(...items);
+  b.before = r.data.next_before;
+  $('box-more').hidden = b.before == null;
+}
+
+async function deleteMessages(uids) {
+  const b = state.box, msg = $('box-msg');
+  if (uids.length === 0) { msg.className = 'msg error'; msg.textContent = 'Select messages first.'; return; }
+  if (!confirm('Delete ' + uids.length + (uids.length === 1 ? ' message' : ' messages') + ' for good?')) return;
+  const body = { uids };
+  if (!b.owner) body.address = b.address;
+  const r = await api('POST', '/api/mailbox/delete', body, b.token);
+  const text = r.ok ? 'Deleted ' + r.data.deleted + (r.data.deleted === 1 ? ' message.' : ' messages.') : (r.data.error || 'Deleting failed.');
+  if (r.ok) openBox(b.address, b.token);  // the list again from the newest
+  msg.className = 'msg ' + (r.ok ? 'ok' : 'error');
+  msg.textContent = text;
 }
 
 async function change(path, body, form, done) {
@@ -375,6 +449,37 @@ function wire() {
     $('login-password').value = '';
     state.csrf = r.data.csrf;
     enterMain();
+  });
+  $('owner-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const r = await api('POST', '/api/mailbox/login', { address: $('owner-address').value.trim(), password: $('owner-password').value });
+    if (!r.ok) return say(ev.target, false, r.data.error || 'Login failed.');
+    $('owner-password').value = '';
+    openBox(r.data.mailbox.address, r.data.mailbox.csrf);
+  });
+  $('box-close').addEventListener('click', async () => {
+    const b = state.box;
+    state.box = null;
+    $('box-view').hidden = true;
+    if (b && b.owner) { await api('POST', '/api/mailbox/logout', {}, b.token); showLogin(); }
+  });
+  $('box-more').addEventListener('click', loadBox);
+  $('box-delete').addEventListener('click', () => deleteMessages([...state.box.uids]));
+  $('box-all').addEventListener('change', (ev) => {
+    for (const input of $('box-list').querySelectorAll('input[type=checkbox]')) {
+      input.checked = ev.target.checked;
+      input.dispatchEvent(new Event('change'));
+    }
+  });
+  $('restart-now').addEventListener('click', async () => {
+    if (!confirm('Restart postern now? Open connections are closed; mail programs reconnect.')) return;
+    const r = await api('POST', '/api/restart', {});
+    $('restart-text').textContent = r.ok ? 'Restarting…' : (r.data.error || 'The restart was refused.');
+    if (!r.ok) return;
+    clearInterval(state.timer);
+    // Back when the page answers again (its supervisor starts postern); the session ended with it.
+    const poll = async () => { try { if ((await fetch('/api/session')).ok) return location.reload(); } catch (e) { /* still down */ } setTimeout(poll, 1000); };
+    setTimeout(poll, 1000);
   });
   $('logout').addEventListener('click', async () => {
     await api('POST', '/api/logout', {});

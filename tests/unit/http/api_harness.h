@@ -35,7 +35,11 @@ class Harness {
       r.headers.emplace_back("content-type", "application/json");
       r.body = std::move(body);
     }
-    if (!cookie.empty()) r.headers.emplace_back("cookie", "postern_session=" + cookie);
+    std::string cookies;
+    if (!cookie.empty()) cookies = "postern_session=" + cookie;
+    if (!mailbox_cookie.empty())
+      cookies += (cookies.empty() ? "" : "; ") + std::string("postern_mailbox=") + mailbox_cookie;
+    if (!cookies.empty()) r.headers.emplace_back("cookie", cookies);
     if (!csrf.empty()) r.headers.emplace_back("x-csrf-token", csrf);
     return r;
   }
@@ -67,11 +71,23 @@ class Harness {
     csrf = nlohmann::json::parse(r.body)["csrf"];
   }
 
+  // Logs in to a mailbox (the owner's view); the CSRF token becomes the one sent.
+  void log_in_to_mailbox(const std::string& address, const std::string& password) {
+    Response r = must(request("POST", "/api/mailbox/login",
+                              nlohmann::json{{"address", address}, {"password", password}}.dump()));
+    REQUIRE(r.status == 200);
+    const std::string* set_cookie = r.header("Set-Cookie");
+    REQUIRE(set_cookie != nullptr);
+    REQUIRE(set_cookie->rfind("postern_mailbox=", 0) == 0);
+    mailbox_cookie = set_cookie->substr(16, set_cookie->find(';') - 16);
+    csrf = nlohmann::json::parse(r.body)["mailbox"]["csrf"];
+  }
+
   core::ManualClock clock;
   FakeBackend backend;
   std::optional<Api> api;
   RequestContext context{"192.168.1.20", false, 8080};
-  std::string cookie, csrf;
+  std::string cookie, csrf, mailbox_cookie;
   int responses = 0;
 };
 

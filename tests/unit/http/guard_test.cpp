@@ -49,3 +49,22 @@ TEST_CASE("Constant-time comparison agrees with equality") {
   CHECK_FALSE(equal_constant_time("abc", "ab"));
   CHECK(equal_constant_time("", ""));
 }
+
+TEST_CASE("Fetch Metadata: a cross-site request is refused whatever its Origin") {
+  using postern::http::same_site_request;
+  const std::string host = "192.168.1.1:8080";
+  const std::string cross = "cross-site", cross_upper = "Cross-Site", same = "same-origin",
+                    none = "none", site = "same-site";
+  const std::string ours = "http://192.168.1.1:8080", evil = "https://evil.example";
+  CHECK_FALSE(same_site_request(&cross, &ours, host, false));
+  CHECK_FALSE(same_site_request(&cross_upper, nullptr, host, false));
+  CHECK_FALSE(same_site_request(&cross, &evil, host, false));
+  CHECK(same_site_request(&same, &ours, host, false));
+  CHECK(same_site_request(&none, nullptr, host, false));
+  CHECK(same_site_request(nullptr, nullptr, host, false));  // curl, older browsers
+  CHECK(same_site_request(nullptr, &ours, host, false));
+  // Without the header (or with same-site) the Origin still decides.
+  CHECK_FALSE(same_site_request(nullptr, &evil, host, false));
+  CHECK_FALSE(same_site_request(&site, &evil, host, false));
+  CHECK_FALSE(same_site_request(&same, &ours, host, true));  // https page, http origin
+}
