@@ -183,6 +183,8 @@ const std::vector<Key>& keys() {
          s.link_monitor_targets = std::move(targets);
          return {};
        }},
+      // A board property: probes nobody named (gateway, DNS server, peers of broken sessions).
+      {"link_auto_probes", false, flag(&Settings::link_auto_probes, "link_auto_probes")},
       {"link_monitor_interval_s", true,
        seconds(&Settings::link_monitor_interval, 1, 86400, "link_monitor_interval_s")},
   };
@@ -256,6 +258,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"dedup_window_h", std::to_string(s.dedup_window.count())},
       {"partial_policy", s.partial_policy == PartialPolicy::discard ? "discard" : "keep-as-alert"},
       {"link_monitor_targets", join(s.link_monitor_targets)},
+      {"link_auto_probes", s.link_auto_probes ? "yes" : "no"},
       {"link_monitor_interval_s", std::to_string(s.link_monitor_interval.count())},
   };
 }

@@ -1,5 +1,6 @@
 #include "app/settings.h"
 #include "app/boards.h"
+#include "app/link_service.h"
 
 #include <doctest/doctest.h>
 
@@ -56,4 +57,23 @@ TEST_CASE("every embedded board profile parses") {
     CHECK(r.has_value());
   }
   CHECK(postern::app::find_board("host").has_value());
+}
+
+TEST_CASE("the host board probes only configured link targets; device boards keep defaults") {
+  for (const auto& board : postern::app::embedded_boards()) {
+    Settings s;
+    REQUIRE(apply_profile(s, board.text, board.name).has_value());
+    INFO(std::string(board.name));
+    if (std::string(board.name) == "host") {
+      CHECK_FALSE(s.link_auto_probes);  // loopback only: no gateway, DNS server or peer probes
+      CHECK(postern::app::monitor_targets(s).empty());
+      REQUIRE(apply(s, "link_monitor_targets", "127.0.0.1").has_value());
+      const auto targets = postern::app::monitor_targets(s);
+      REQUIRE(targets.size() == 1);
+      CHECK(targets[0].address == "127.0.0.1");
+      CHECK(targets[0].role == "configured");
+    } else {
+      CHECK(s.link_auto_probes);
+    }
+  }
 }
