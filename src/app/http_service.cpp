@@ -34,7 +34,8 @@ constexpr const char* kAdminHashKey = "admin_password_hash";
 
 // Saved now, read only at start: listeners are bound with these.
 bool needs_restart(std::string_view key) {
-  return key.ends_with("_port") || key == "max_connections" || key == "max_connections_per_ip";
+  return key.ends_with("_port") || key == "max_connections" || key == "max_connections_per_ip" ||
+         key == "map_size_mb";
 }
 
 std::uint64_t resident_bytes() {
@@ -58,6 +59,24 @@ std::string problem(const core::Error& e) {
   if (e.code == core::Errc::invalid)
     return "That is not a valid name or address (e.g. example.org, bob@example.org).";
   return explain(e);
+}
+
+// Why new mail is refused for lack of space, in the owner's words; empty when it is not.
+// The Writer's last full error says which limit was hit; a disk with less than 1 MiB free
+// is full whatever the last delivery met (the spool fills first).
+std::string storage_problem(const core::Error* full, bool disk_known, std::uint64_t disk_free) {
+  if (full != nullptr && full->sys == MDB_MAP_FULL) {
+    return "Store full: the mail store has reached its size limit (map_size_mb), so new mail "
+           "is refused for now (senders retry later). Delete mail (a POP3 client that removes "
+           "what it downloads), or raise map_size_mb and restart; mail is accepted again as "
+           "soon as there is room.";
+  }
+  if (full != nullptr || (disk_known && disk_free < (1u << 20))) {
+    return "Disk full: the data folder's disk has no space left, so new mail is refused for "
+           "now (senders retry later). Free some space on it; mail is accepted again at once, "
+           "with no restart.";
+  }
+  return {};
 }
 
 class AppBackend final : public http::Backend {
@@ -84,6 +103,8 @@ class AppBackend final : public http::Backend {
       o.disk_free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
       o.disk_total_bytes = static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize;
     }
+    o.storage_problem =
+        storage_problem(context_.writer.full(), o.disk_total_bytes != 0, o.disk_free_bytes);
     if (auto counts = store::store_counts(context_.env)) {
       o.map_used_bytes = counts->map_used_bytes;
       o.map_bytes = counts->map_bytes;

@@ -128,7 +128,7 @@ const std::vector<Key>& keys() {
       // RFC 5321 §4.5.3.1.7: the minimum message size is 64K octets.
       {"max_message_bytes", true,
        number(&Settings::max_message_bytes, 65536, 1ull << 32, "max_message_bytes")},
-      {"map_size_mb", false, number(&Settings::map_size_mb, 8, 1ull << 20, "map_size_mb")},
+      {"map_size_mb", true, number(&Settings::map_size_mb, 8, 1ull << 20, "map_size_mb")},
       {"memory_budget_mb", false,
        number(&Settings::memory_budget_mb, 8, 1ull << 20, "memory_budget_mb")},
       {"io_buffer_kb", false, number(&Settings::io_buffer_kb, 4, 4096, "io_buffer_kb")},
