@@ -43,8 +43,9 @@ core::Result<std::unique_ptr<Service>, std::string> start_pop3(ServiceContext& c
   options.listen_tls = listener_options("pop3s", settings, settings.pop3s_port);
   options.buffers = connection_limits(settings);
   options.limits = pop3_limits(settings);
-  pop3::ServerDeps deps{context.env,  context.writer,   context.executor,         context.clock,
-                        &context.tls, context.on_fatal, context.on_broken_session};
+  pop3::ServerDeps deps{
+      context.env,  context.writer,   context.executor,          context.clock,
+      &context.tls, context.on_fatal, context.on_broken_session, context.credential_cache};
   auto server = pop3::Server::start(context.loop, std::move(options), std::move(deps));
   if (!server) {
     // Which of the two ports failed is not reported by Server::start; name both.

@@ -21,14 +21,20 @@
 #include "app/services.h"
 #include "app/signals.h"
 #include "app/syslog_sink.h"
+#include "app/tls_renewal.h"
 #include "core/log.h"
 #include "net/uv_executor.h"
+#include "store/credential_cache.h"
 #include "store/writer.h"
 #include "tls/credentials.h"
 #include "tls/server_config.h"
 
 namespace postern::app {
 namespace {
+
+store::CredentialCacheLimits credential_cache_limits(const Settings& s) {
+  return {s.auth_cache_entries, s.auth_cache_ttl};
+}
 
 // Members in dependency order: later ones point into earlier ones, and are
 // destroyed first.
@@ -38,6 +44,7 @@ class Appliance {
 
   ~Appliance() {
     services_.clear();
+    tls_renewal_.reset();
     links_.reset();
     signals_.reset();
     housekeeping_.reset();
@@ -71,13 +78,29 @@ class Appliance {
 
     auto random = tls::Random::create("postern-credentials");
     if (!random) return fatal("cannot seed the random generator", random.error());
+    const tls::Identity identity = tls_identity(settings_);
     auto credentials =
-        tls::Credentials::load_or_create(settings_.data_dir, settings_.hostname, clock_, **random);
+        tls::Credentials::load_or_create(settings_.data_dir, identity, clock_, **random);
     if (!credentials)
       return fatal("cannot load or create the TLS key and certificate", credentials.error());
-    auto tls_config = tls::ServerConfig::create(*credentials);
+    if ((*credentials)->renewed() != tls::Renewal::none) {
+      POSTERN_LOG_INFO("app event=tls-certificate-renewed reason=%s",
+                       tls::to_string((*credentials)->renewed()));
+    }
+    tls::ServerOptions tls_options;
+    tls_options.ticket_lifetime = settings_.tls_ticket_lifetime;
+    auto tls_config = tls::ServerConfig::create(*credentials, tls_options);
     if (!tls_config) return fatal("cannot set up TLS", tls_config.error());
     tls_config_ = std::move(*tls_config);
+    POSTERN_LOG_INFO("app event=tls-ready self_signed=%d prefer=%s tickets=%d",
+                     (*credentials)->self_made() ? 1 : 0,
+                     tls_config_->prefers_chacha() ? "chacha20-poly1305" : "aes-gcm",
+                     tls_config_->tickets() ? 1 : 0);
+    tls_renewal_ = std::make_unique<TlsRenewal>(&loop_, *executor_, clock_, *tls_config_,
+                                                settings_.data_dir, identity);
+    auto credential_cache = store::CredentialCache::create(credential_cache_limits(settings_));
+    if (!credential_cache) return fatal("cannot set up the login cache", credential_cache.error());
+    credential_cache_ = std::move(*credential_cache);
 
     auto links = LinkService::start(
         {&loop_, *env_, *writer_, clock_, [this](const core::Error& e) { on_fatal(e); }},
@@ -99,7 +122,8 @@ class Appliance {
                            links_.get(),
                            [this](std::string peer) {
                              if (links_) links_->on_broken_session(peer);
-                           }};
+                           },
+                           credential_cache_.get()};
     auto started = start_services(context, settings_, services_);
     if (!started) {
       std::fprintf(stderr, "postern: %s\n", started.error().c_str());
@@ -111,6 +135,7 @@ class Appliance {
     }
     housekeeping_ = std::make_unique<Housekeeping>(&loop_, *writer_, clock_, settings_);
     housekeeping_->run_now();
+    tls_renewal_->check_now();
     signals_ = std::make_unique<Signals>(&loop_, [this](int signum) { on_signal(signum); });
 
     std::string ready = "postern ready board=" + settings_.board + " data=" + data_dir;
@@ -144,6 +169,7 @@ class Appliance {
     if (!reloaded) POSTERN_LOG_WARN("app event=reload-warning %s", reloaded.error().c_str());
     for (const auto& service : services_) service->reconfigure(settings_);
     if (links_) links_->reconfigure(settings_);
+    credential_cache_->set_limits(credential_cache_limits(settings_));
     POSTERN_LOG_INFO("app event=reloaded");
   }
 
@@ -161,6 +187,7 @@ class Appliance {
     if (links_) links_->stop();
     signals_.reset();
     housekeeping_.reset();
+    tls_renewal_.reset();
     // The loop ends when the writer's last batch and every connection have closed.
   }
 
@@ -171,7 +198,9 @@ class Appliance {
   std::unique_ptr<net::UvExecutor> executor_;
   std::unique_ptr<store::Writer> writer_;
   std::unique_ptr<tls::ServerConfig> tls_config_;
-  std::unique_ptr<LinkService> links_;  // before services_: they borrow it
+  std::unique_ptr<TlsRenewal> tls_renewal_;
+  std::unique_ptr<store::CredentialCache> credential_cache_;  // before services_: they borrow it
+  std::unique_ptr<LinkService> links_;                        // before services_: they borrow it
   std::vector<std::unique_ptr<Service>> services_;
   std::unique_ptr<Housekeeping> housekeeping_;
   std::unique_ptr<Signals> signals_;

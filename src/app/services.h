@@ -12,6 +12,7 @@
 #include "app/settings.h"
 #include "core/clock.h"
 #include "core/executor.h"
+#include "store/credential_cache.h"
 #include "store/env.h"
 #include "store/writer.h"
 #include "tls/server_config.h"
@@ -32,6 +33,7 @@ struct ServiceContext {
   std::function<void()> reload;  // re-read saved settings and reconfigure (the SIGHUP path)
   LinkService* links;            // serve() owns it; null: not running
   std::function<void(std::string peer)> on_broken_session;  // SMTP DATA broken / POP3 no QUIT
+  store::CredentialCache* credential_cache = nullptr;       // verified logins (POP3, the page)
 };
 
 // Binds every service's ports; on failure says which port and what to do.

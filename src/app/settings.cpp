@@ -134,6 +134,12 @@ const std::vector<Key>& keys() {
       {"io_buffer_kb", false, number(&Settings::io_buffer_kb, 4, 4096, "io_buffer_kb")},
       {"pbkdf2_iterations", true,
        number(&Settings::pbkdf2_iterations, 10000, 10'000'000, "pbkdf2_iterations")},
+      {"auth_cache_entries", true,
+       number(&Settings::auth_cache_entries, 0, 100000, "auth_cache_entries")},
+      {"auth_cache_ttl_s", true, seconds(&Settings::auth_cache_ttl, 0, 86400, "auth_cache_ttl_s")},
+      // RFC 5077 §5.6 leaves the lifetime to the server; a week at most (RFC 8446 §4.6.1).
+      {"tls_ticket_lifetime_s", true,
+       seconds(&Settings::tls_ticket_lifetime, 0, 604800, "tls_ticket_lifetime_s")},
       // RFC 5321 §4.5.3.2.7: the server timeout SHOULD be at least 5 minutes.
       {"smtp_timeout_s", true, seconds(&Settings::smtp_timeout, 300, 86400, "smtp_timeout_s")},
       // RFC 1939 §3: the autologout timer MUST be at least 10 minutes.
@@ -250,6 +256,9 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"memory_budget_mb", std::to_string(s.memory_budget_mb)},
       {"io_buffer_kb", std::to_string(s.io_buffer_kb)},
       {"pbkdf2_iterations", std::to_string(s.pbkdf2_iterations)},
+      {"auth_cache_entries", std::to_string(s.auth_cache_entries)},
+      {"auth_cache_ttl_s", std::to_string(s.auth_cache_ttl.count())},
+      {"tls_ticket_lifetime_s", std::to_string(s.tls_ticket_lifetime.count())},
       {"smtp_timeout_s", std::to_string(s.smtp_timeout.count())},
       {"pop3_idle_timeout_s", std::to_string(s.pop3_idle_timeout.count())},
       {"allow_plaintext_login", s.allow_plaintext_login ? "yes" : "no"},

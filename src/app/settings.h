@@ -37,6 +37,12 @@ struct Settings {
   std::uint64_t memory_budget_mb = 256;
   std::size_t io_buffer_kb = 64;
   unsigned pbkdf2_iterations = 100'000;
+  // Verified-credential cache (store/credential_cache.h): logins answered without PBKDF2
+  // after a success less than auth_cache_ttl ago. 0 entries or 0 s: off.
+  std::size_t auth_cache_entries = 256;
+  std::chrono::seconds auth_cache_ttl{3600};
+  // TLS session tickets (RFC 5077): how long a client may resume; 0: no tickets.
+  std::chrono::seconds tls_ticket_lifetime{43200};
   std::chrono::seconds smtp_timeout{300};       // RFC 5321 §4.5.3.2.7 server timeout
   std::chrono::seconds pop3_idle_timeout{600};  // RFC 1939 §3: at least 10 minutes
   // After binding ports as root, postern runs as this user (empty: stays root, with a warning).

@@ -39,6 +39,11 @@ struct AbnormalEnds {
   std::uint64_t count = 0;
   std::int64_t last_time = 0;
   std::string last_reason;  // "disconnect", "timeout", ...
+  // The newest session's own facts, which say what happens next: "keep" (downloaded, no
+  // DELE), "delete" (DELE sent, lost with the missing QUIT) or "none".
+  std::string last_mode;
+  std::uint64_t last_retrieved = 0;
+  std::uint64_t last_marked_deleted = 0;
   // Messages retrieved in those sessions but not removed (no UPDATE without
   // QUIT, RFC 1939 §6): they will be downloaded again.
   std::uint64_t retrieved_not_removed = 0;
@@ -59,9 +64,20 @@ inline constexpr std::size_t kMaxAutoTraces = 10;
 // The value of `key` in "k1=v1 k2=v2" text; empty when absent.
 std::string field_of(std::string_view text, std::string_view key);
 
-// One sentence per end reason, saying what happened and what to check.
-std::string explain_abnormal_end(std::string_view reason);
+// What one abnormal end recorded (the pop3-abnormal-end event's fields).
+struct AbnormalEndFacts {
+  std::string reason;  // "disconnect", "timeout", "error-limit", "update-failed", ...
+  std::string mode;    // "keep", "delete", "none"; empty in events older than the field
+  std::uint64_t retrieved = 0;
+  std::uint64_t marked_deleted = 0;
+};
+AbnormalEndFacts abnormal_end_facts(std::string_view event_text);
 
+// Plain language for the owner: what happened, what will happen next (with the counts,
+// in correct singular or plural), and what to check.
+std::string explain_abnormal_end(const AbnormalEndFacts& facts);
+
+// REQUIRES: `events` newest first, as Backend::events() returns them.
 Health summarize(const std::vector<EventView>& events);
 
 }  // namespace postern::http

@@ -23,6 +23,9 @@ std::span<const Session::Command> Session::commands() {
       {"PASS", States{kAuth}, &Session::on_pass},
       {"AUTH", States{kAuth}, &Session::on_auth},
       {"STLS", States{kAuth}, &Session::on_stls},
+      // RFC 6856 §2 UTF8 (AUTHORIZATION only), §3 LANG (both states).
+      {"UTF8", States{kAuth}, &Session::on_utf8},
+      {"LANG", States{kAuth, kTrans}, &Session::on_lang},
       // Both states (RFC 2449 §5 CAPA; RFC 1939 §4, §6 QUIT).
       {"CAPA", States{kAuth, kTrans}, &Session::on_capa},
       {"QUIT", States{kAuth, kTrans}, &Session::on_quit},

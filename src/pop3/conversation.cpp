@@ -132,8 +132,18 @@ void Conversation::check_password(std::string_view user, std::string_view passwo
   } else {
     hash = found.error();
   }
+  // A recent success with this password against this very stored record: no PBKDF2, no pool
+  // (store/credential_cache.h). Unknown users are never cached.
+  store::CredentialCache* cache = known ? context_.credentials : nullptr;
+  const std::string_view mailbox = std::string_view(user_key).substr(5);  // after "user:"
+  if (cache != nullptr && cache->verified(mailbox, password, *hash, context_.clock->now())) {
+    on_verified(true, user_key, /*defer=*/true);
+    return;
+  }
   ++owed_;
   auto outcome = std::make_shared<core::Result<bool>>(false);
+  // The record for the cache, copied before the work lambda takes `hash` (argument order).
+  std::string record = cache != nullptr ? *hash : std::string();
   context_.executor->submit(
       [outcome, hash = std::move(hash), known, password = std::string(password)]() {
         if (!hash) {
@@ -143,8 +153,15 @@ void Conversation::check_password(std::string_view user, std::string_view passwo
         const bool match = store::verify_password(password, *hash);
         *outcome = known && match;
       },
-      [this, outcome, user_key = std::move(user_key)]() {
+      [this, outcome, user_key = std::move(user_key), cache, record = std::move(record),
+       password = cache != nullptr ? std::string(password) : std::string()]() {
         --owed_;
+        const std::string_view address = std::string_view(user_key).substr(5);
+        if (cache != nullptr && *outcome && **outcome) {
+          cache->remember(address, password, record, context_.clock->now());
+        } else if (cache != nullptr && *outcome) {
+          cache->forget(address);  // any failed attempt for this mailbox
+        }
         on_verified(std::move(*outcome), user_key);
       });
 }
@@ -152,7 +169,10 @@ void Conversation::check_password(std::string_view user, std::string_view passwo
 // core::Throttle's protocol: the delay is read before this attempt is recorded, then the
 // answer waits for it on a uv timer (never a sleep). A success delayed too keeps the timing
 // of a right guess equal to a wrong one.
-void Conversation::on_verified(core::Result<bool> outcome, const std::string& user_key) {
+// `defer`: answered without the pool (a cache hit), so from a zero-delay timer rather than
+// inside Host::check_password (the Host never re-enters the session).
+void Conversation::on_verified(core::Result<bool> outcome, const std::string& user_key,
+                               bool defer) {
   core::Throttle& throttle = context_.shared->throttle;
   const core::TimePoint now = context_.clock->now();
   const std::string ip_key = "ip:" + peer_address_;
@@ -171,12 +191,14 @@ void Conversation::on_verified(core::Result<bool> outcome, const std::string& us
     return;
   }
   held_answer_ = std::move(outcome);
-  if (delay.count() == 0) {
+  if (delay.count() == 0 && !defer) {
     answer_password();
     return;
   }
-  POSTERN_LOG_INFO("pop3 %s event=login-throttled delay_s=%lld peer=%s", session_id_.c_str(),
-                   static_cast<long long>(delay.count()), peer_address_.c_str());
+  if (delay.count() > 0) {
+    POSTERN_LOG_INFO("pop3 %s event=login-throttled delay_s=%lld peer=%s", session_id_.c_str(),
+                     static_cast<long long>(delay.count()), peer_address_.c_str());
+  }
   if (delay_timer_ == nullptr) {
     delay_timer_ = new uv_timer_t;
     uv_timer_init(context_.loop, delay_timer_);
@@ -236,12 +258,14 @@ void Conversation::session_ended(const SessionSummary& summary) {
 }
 
 // The seed report (mail fetched again and again) comes from clients that drop without
-// QUIT; the event log shows the operator who, how and what the session had done.
+// QUIT; the event log shows the operator who, how and what the session had done: `mode`
+// tells a leave-on-server client (retrieved, no DELE) from a deleting one whose DELEs were
+// lost with the missing QUIT (http/health.cpp explains both).
 void Conversation::record_abnormal_end(const SessionSummary& summary) {
   const std::string text =
       "user=" + core::printable(summary.user) + " client=" + core::printable(peer_address_) +
       " reason=" + to_string(summary.reason) + " retrieved=" + std::to_string(summary.retrieved) +
-      " marked_deleted=" + std::to_string(summary.marked_deleted);
+      " marked_deleted=" + std::to_string(summary.marked_deleted) + " mode=" + summary.mode();
   POSTERN_LOG_WARN("pop3 %s event=abnormal-end %s", session_id_.c_str(), text.c_str());
   const std::int64_t time = core::unix_seconds(context_.clock->now());
   // The completion touches no conversation state: the conversation may be gone by then.

@@ -22,6 +22,7 @@
 #include "pop3/locks.h"
 #include "pop3/maildrop_store.h"
 #include "pop3/session.h"
+#include "store/credential_cache.h"
 #include "store/env.h"
 #include "store/writer.h"
 #include "tls/server_config.h"
@@ -48,6 +49,7 @@ struct ConversationContext {
   const core::Clock* clock = nullptr;
   const tls::ServerConfig* tls = nullptr;  // null: STLS unavailable
   std::shared_ptr<SharedState> shared;
+  store::CredentialCache* credentials = nullptr;     // null: every login pays PBKDF2
   std::function<void(const core::Error&)> on_fatal;  // the Writer latched a fatal error
   std::function<void(const std::string& peer)> on_broken_session;  // ended without QUIT
 };
@@ -86,7 +88,7 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void close() override;
 
   void pump();
-  void on_verified(core::Result<bool> outcome, const std::string& user_key);
+  void on_verified(core::Result<bool> outcome, const std::string& user_key, bool defer = false);
   void answer_password();
   void record_abnormal_end(const SessionSummary& summary);
   void count_retrieved(std::size_t retrieved);

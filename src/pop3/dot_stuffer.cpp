@@ -33,6 +33,7 @@ bool DotStuffer::append(std::string_view chunk, std::string& out) {
       if (!in_headers_ && *body_lines_left_ == 0) {
         out.append(chunk.substr(run_start, i + 1 - run_start));
         last_ = '\n';
+        consumed_ += i + 1;
         done_ = true;
         return true;
       }
@@ -43,12 +44,14 @@ bool DotStuffer::append(std::string_view chunk, std::string& out) {
     out.append(chunk.substr(run_start));
     last_ = chunk.back();
   }
+  consumed_ += chunk.size();
   return false;
 }
 
 void DotStuffer::finish(std::string& out) {
-  // Bodies are stored with CRLF line ends; one without a final line end still gets a clean
-  // terminator, or the client would read ".\r\n" as part of the last line.
+  // The stored form (store/stored_form.h) ends every body with CRLF, so RETR adds nothing
+  // and sends exactly the listed size. Should a body ever lack it (a damaged store), the
+  // terminator must still be recognisable, or the client would read ".\r\n" as text.
   if (last_ == '\r') {
     out += '\n';
   } else if (last_ != '\n') {

@@ -24,6 +24,10 @@ class DotStuffer {
   // Ends the body with CRLF if the stored bytes did not, then the ".\r\n" terminator.
   void finish(std::string& out);
   bool done() const { return done_; }
+  // Octets of the stored message taken so far (before stuffing). A TOP whose stream ended
+  // with consumed() == the message size sent the whole message (RFC 1939 §7: fetchmail
+  // downloads with "TOP n 99999999").
+  std::uint64_t consumed() const { return consumed_; }
 
  private:
   std::optional<std::uint64_t> body_lines_left_;
@@ -32,6 +36,7 @@ class DotStuffer {
   bool line_empty_so_far_ = true;  // current line held only an optional CR so far
   char last_ = '\n';               // the last byte emitted; '\n' for an empty body
   bool done_ = false;
+  std::uint64_t consumed_ = 0;
 };
 
 }  // namespace postern::pop3

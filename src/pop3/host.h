@@ -14,12 +14,14 @@
 namespace postern::pop3 {
 
 enum class EndReason {
-  quit,           // QUIT in AUTHORIZATION, or QUIT in TRANSACTION with the UPDATE committed
-  update_failed,  // QUIT, but the UPDATE commit failed: nothing was removed
-  disconnect,     // the peer went away without QUIT (RFC 1939 §6: no UPDATE)
-  timeout,        // autologout (RFC 1939 §3): no UPDATE
-  error_limit,    // Limits::max_errors protocol errors
-  store_error,    // a message could not be read in the middle of RETR/TOP
+  quit,            // QUIT in AUTHORIZATION, or QUIT in TRANSACTION with the UPDATE committed
+  update_failed,   // QUIT, but the UPDATE commit failed: nothing was removed
+  disconnect,      // the peer went away without QUIT (RFC 1939 §6: no UPDATE)
+  timeout,         // autologout (RFC 1939 §3): no UPDATE
+  error_limit,     // Limits::max_errors protocol errors
+  store_error,     // a message could not be read in the middle of RETR/TOP
+  wrong_protocol,  // an HTTP request line or header line instead of a command (ALPACA)
+  line_flood,      // Limits::max_discarded_bytes without a line end
 };
 const char* to_string(EndReason reason) noexcept;
 
@@ -30,11 +32,19 @@ struct SessionSummary {
   std::string user;            // empty if no login succeeded
   bool authenticated = false;  // reached TRANSACTION
   EndReason reason = EndReason::quit;
-  std::size_t retrieved = 0;       // distinct messages sent in full by RETR
+  // Distinct messages sent in full: by RETR, or by a TOP whose line count covered the whole
+  // message (fetchmail's "TOP n 99999999"). Recorded as retrieved at UPDATE, too.
+  std::size_t retrieved = 0;
   std::size_t marked_deleted = 0;  // marked by DELE (after any RSET) when the session ended
   std::size_t removed = 0;         // actually removed by a committed UPDATE
   std::chrono::seconds duration{0};
   bool abnormal() const { return reason != EndReason::quit; }
+  // What the client was doing, as the event log and the page explain it: "delete" when it
+  // had marked messages with DELE (lost with the missing QUIT, RFC 1939 §6), "keep" when
+  // it downloaded without DELE (leave-on-server), "none" when it did neither.
+  const char* mode() const {
+    return marked_deleted > 0 ? "delete" : retrieved > 0 ? "keep" : "none";
+  }
 };
 
 // Implemented by the glue (server.cpp). All calls come from the loop thread; none of them

@@ -19,6 +19,11 @@ struct Limits {
   // RFC 5034 §4 keeps AUTH's initial response under the command limit, but a continuation
   // line may be longer: PLAIN for a 255-octet user and password needs about 700 octets.
   std::size_t max_auth_line = 1024;
+  // A line over its limit is answered "-ERR" at once and its octets are dropped up to the
+  // next LF, never buffered; past this many dropped octets of one line the peer is not a
+  // POP3 client (or a hostile one) and the connection closes. 64 KiB is 250 maximal
+  // command lines.
+  std::size_t max_discarded_bytes = 64 * 1024;
   // Protocol errors (unknown verbs, bad arguments, failed logins) before the session closes.
   std::size_t max_errors = 10;
   // USER/PASS and AUTH PLAIN over a non-TLS, non-loopback connection (RFC 2595 §2).

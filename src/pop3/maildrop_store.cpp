@@ -72,9 +72,24 @@ void MaildropStore::update(const std::vector<std::uint64_t>& deleted_keys,
   }
   const std::uint64_t mailbox_id = mailbox_id_;
   // Both effects in one job, so one txn: the UPDATE lands whole or not at all (RFC 1939 §6).
+  // A message of the snapshot may be gone by then: a kept partial removed because its
+  // complete copy arrived during the session (store/ledger.cpp). Its DELE or download has
+  // nothing left to act on, and must not fail the rest of the UPDATE.
   writer_.submit<bool>(
       [mailbox_id, deleted = std::move(deleted),
-       retrieved = std::move(retrieved)](store::WriteTxn& txn) -> core::Result<bool> {
+       retrieved = std::move(retrieved)](store::WriteTxn& txn) mutable -> core::Result<bool> {
+        for (auto* uids : {&deleted, &retrieved}) {
+          std::vector<std::uint32_t> present;
+          for (std::uint32_t uid : *uids) {
+            auto row = txn.get(store::Db::messages, store::message_key(mailbox_id, uid));
+            if (row) {
+              present.push_back(uid);
+            } else if (row.error().code != core::Errc::not_found) {
+              return row.error();
+            }
+          }
+          *uids = std::move(present);
+        }
         if (!deleted.empty()) {
           if (auto r = store::delete_messages(txn, mailbox_id, deleted); !r) return r.error();
         }

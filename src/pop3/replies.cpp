@@ -65,7 +65,10 @@ Reply line_too_long() {
   return err_text("Line too long");
 }
 Reply bad_characters() {
-  return err_text("Command contains a NUL or CR character");
+  return err_text("Syntax: command contains a control character");
+}
+Reply wrong_protocol() {
+  return err_text("This is a POP3 server, not a web server; closing connection");
 }
 Reply syntax(std::string_view usage) {
   return err_text("Syntax: " + std::string(usage));
@@ -136,6 +139,21 @@ Reply stls_already_active() {
 }
 Reply quit_authorization(std::string_view host) {
   return ok_text(std::string(host) + " POP3 server signing off");
+}
+Reply utf8_enabled() {
+  return ok_text("UTF8 enabled");
+}
+Reply language_listing() {
+  Reply r = ok_text("Language listing follows");
+  r.multiline = true;
+  r.lines.emplace_back("en English");
+  return r;
+}
+Reply language_changed(std::string_view tag) {
+  return ok_text(std::string(tag) + " Language changed");
+}
+Reply language_unsupported() {
+  return err_text("Unsupported language; LANG lists the languages (en)");
 }
 
 Reply no_such_message(std::uint64_t number) {

@@ -35,6 +35,8 @@ Reply unknown_command();
 Reply wrong_state(std::string_view verb, bool logged_in);
 Reply line_too_long();
 Reply bad_characters();
+// Another protocol's request on the POP3 port: one reply, no echo, then the close.
+Reply wrong_protocol();
 Reply syntax(std::string_view usage);  // e.g. syntax("RETR <message number>")
 
 // AUTHORIZATION (RFC 1939 §7, RFC 5034, RFC 2595).
@@ -60,6 +62,11 @@ Reply stls_begin();
 Reply stls_unavailable();
 Reply stls_already_active();
 Reply quit_authorization(std::string_view host);
+// RFC 6856 §2 UTF8, §3 LANG.
+Reply utf8_enabled();
+Reply language_listing();                      // multi-line: "en English"
+Reply language_changed(std::string_view tag);  // "+OK en Language changed"
+Reply language_unsupported();
 
 // TRANSACTION (RFC 1939 §5).
 Reply no_such_message(std::uint64_t number);

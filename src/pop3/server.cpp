@@ -80,6 +80,7 @@ net::ConnectionHandler* Server::accept(net::Connection& conn, bool implicit_tls)
   context.clock = &deps_.clock;
   context.tls = deps_.tls;
   context.shared = shared_;
+  context.credentials = deps_.credential_cache;
   context.on_fatal = deps_.on_fatal;
   context.on_broken_session = deps_.on_broken_session;
   return new Conversation(conn, std::move(context), limits_, std::move(peer));

@@ -20,6 +20,7 @@
 #include "core/throttle.h"
 #include "net/listener.h"
 #include "pop3/limits.h"
+#include "store/credential_cache.h"
 #include "store/env.h"
 #include "store/writer.h"
 #include "tls/server_config.h"
@@ -38,6 +39,7 @@ struct ServerDeps {
   std::function<void(const core::Error&)> on_fatal;  // the store latched a fatal error
   // A session ended without QUIT (drop or timeout): the link service may trace the peer.
   std::function<void(const std::string& peer)> on_broken_session = {};
+  store::CredentialCache* credential_cache = nullptr;  // null: every login pays PBKDF2
 };
 
 struct ServerOptions {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "pop3/args.h"
 #include "pop3/commands.h"
 
 namespace postern::pop3 {
@@ -38,6 +39,10 @@ const char* to_string(EndReason reason) noexcept {
       return "error-limit";
     case EndReason::store_error:
       return "store-error";
+    case EndReason::wrong_protocol:
+      return "wrong-protocol";
+    case EndReason::line_flood:
+      return "line-flood";
   }
   return "unknown";
 }
@@ -54,9 +59,10 @@ bool Session::wants_input() const {
 // Framing. RFC 1939 §3 ends commands with CRLF; a bare LF is accepted too, as popa3d does
 // (its DESIGN names this its one deviation): client to server POP3 carries only commands,
 // never relayed content, so the leniency smuggles nothing (unlike SMTP DATA), and it helps
-// scripts typing at the port. A CR or NUL anywhere else in the line is refused.
-// Length (RFC 2449 §4): a line over the limit is answered "-ERR Line too long" once, and its
-// bytes are consumed (never buffered) up to its LF.
+// scripts typing at the port. A control byte anywhere else in the line is refused.
+// Length (RFC 2449 §4): a line is answered "-ERR Line too long" as soon as it crosses the
+// limit; its octets are then consumed (never buffered) up to its LF, and past
+// Limits::max_discarded_bytes of them the connection closes.
 std::size_t Session::feed(std::string_view bytes) {
   std::size_t consumed = 0;
   while (consumed < bytes.size() && wants_input()) {
@@ -65,25 +71,37 @@ std::size_t Session::feed(std::string_view bytes) {
         state_ == State::sasl_response ? limits_.max_auth_line : limits_.max_line;
     const std::size_t lf = rest.find('\n');
     if (discarding_line_) {
-      if (lf == std::string_view::npos) return bytes.size();
-      consumed += lf + 1;
-      discarding_line_ = false;
-      if (state_ == State::sasl_response) enter(State::authorization);  // RFC 5034 §4
-      respond(replies::line_too_long());
+      const std::size_t take = lf == std::string_view::npos ? rest.size() : lf + 1;
+      consumed += take;
+      discarded_ += take;
+      if (discarded_ > limits_.max_discarded_bytes) {
+        POSTERN_LOG_INFO("pop3 %s event=line-flood discarded=%zu", peer_.session_id.c_str(),
+                         discarded_);
+        end(EndReason::line_flood, true);
+        break;
+      }
+      if (lf != std::string_view::npos) discarding_line_ = false;
       continue;
     }
     if (lf == std::string_view::npos) {
-      // At `limit` octets without LF the line cannot fit any more.
-      if (rest.size() >= limit) {
-        discarding_line_ = true;
-        return bytes.size();
-      }
-      break;  // incomplete: the caller keeps it
+      if (rest.size() < limit) break;  // incomplete: the caller keeps it
+      // At `limit` octets without LF the line cannot fit any more: answer now, then drop
+      // the rest of it as it comes.
+      consumed += rest.size();
+      discarding_line_ = true;
+      discarded_ = rest.size();
+      refuse_long_line();
+      continue;
     }
     consumed += lf + 1;
     if (lf + 1 > limit) {
-      if (state_ == State::sasl_response) enter(State::authorization);
-      respond(replies::line_too_long());
+      refuse_long_line();
+      // Arrived whole: the same bound as when it is dropped piece by piece.
+      if (lf + 1 > limits_.max_discarded_bytes && !ended_) {
+        POSTERN_LOG_INFO("pop3 %s event=line-flood discarded=%zu", peer_.session_id.c_str(),
+                         lf + 1);
+        end(EndReason::line_flood, true);
+      }
       continue;
     }
     std::string_view line = rest.substr(0, lf);
@@ -93,14 +111,54 @@ std::size_t Session::feed(std::string_view bytes) {
   return consumed;
 }
 
+void Session::refuse_long_line() {
+  if (state_ == State::sasl_response) enter(State::authorization);  // RFC 5034 §4
+  respond(replies::line_too_long());
+}
+
+namespace {
+
+// C0 controls and DEL (RFC 1939 §3: keywords and arguments are printable). A NUL or an
+// escape sequence in a user name must never reach a lookup, a log line or the page.
+bool has_control(std::string_view line) {
+  for (char ch : line) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+// Another protocol on the POP3 port (ALPACA; Postfix's smtpd_forbidden_commands): an HTTP
+// request line, or a header line ("Host: ..."), whose first word no POP3 verb can be.
+bool looks_like_http(std::string_view line) {
+  const std::string_view verb = line.substr(0, line.find(' '));
+  if (verb.find(':') != std::string_view::npos) return true;
+  for (std::string_view method :
+       {"GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "DELETE", "PATCH", "TRACE"}) {
+    if (equals_ignore_case(verb, method)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void Session::handle_line(std::string_view line) {
-  if (line.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos) {
+  if (has_control(line)) {
     if (state_ == State::sasl_response) enter(State::authorization);
     respond(replies::bad_characters());
     return;
   }
   if (state_ == State::sasl_response) {
     on_sasl_response(line);
+    return;
+  }
+  if (looks_like_http(line)) {
+    // One reply, no echo, and the connection closes: nothing an HTTP client sends next is
+    // worth answering line by line.
+    POSTERN_LOG_INFO("pop3 %s event=wrong-protocol peer=%s", peer_.session_id.c_str(),
+                     peer_.address.c_str());
+    send(replies::wrong_protocol());
+    end(EndReason::wrong_protocol, true);
     return;
   }
   dispatch(line);
@@ -205,6 +263,7 @@ void Session::on_tls_ready() {
   peer_.tls_active = true;
   pending_user_.reset();
   discarding_line_ = false;
+  discarded_ = 0;
   POSTERN_LOG_DEBUG("pop3 %s event=tls-ready", peer_.session_id.c_str());
 }
 

@@ -82,7 +82,6 @@ class Session {
     MessageEntry message;
     std::uint64_t number = 0;
     std::size_t next_chunk = 0;
-    bool mark_retrieved = false;  // RETR, not TOP
     DotStuffer stuffer;
   };
   using Handler = Reply (Session::*)(std::string_view args);
@@ -92,6 +91,7 @@ class Session {
 
   // session.cpp: lines, dispatch, transitions, completions, endings.
   void handle_line(std::string_view line);
+  void refuse_long_line();
   void dispatch(std::string_view line);
   void respond(const Reply& reply);  // send(), counting -ERR towards Limits::max_errors
   void send(const Reply& reply);
@@ -106,6 +106,8 @@ class Session {
   Reply on_stls(std::string_view args);
   Reply on_capa(std::string_view args);
   Reply on_quit(std::string_view args);
+  Reply on_utf8(std::string_view args);
+  Reply on_lang(std::string_view args);
   void on_sasl_response(std::string_view line);
   Reply check_plain(std::string_view base64);
   void start_password_check(std::string user, std::string password);
@@ -133,11 +135,13 @@ class Session {
   State state_ = State::authorization;
   Waiting waiting_ = Waiting::nothing;
   bool discarding_line_ = false;  // inside an over-long line, dropping bytes up to LF
+  std::size_t discarded_ = 0;     // octets of that line dropped so far
   bool ended_ = false;            // session_ended() was called
   bool connection_gone_ = false;  // on_disconnect/on_timeout/close: send nothing more
   std::size_t errors_ = 0;
 
   std::optional<std::string> pending_user_;  // USER accepted, PASS awaited
+  bool utf8_ = false;                        // RFC 6856 §2: the client sent UTF8
   std::string user_;                         // the user whose password is being checked
   bool authenticated_ = false;
   std::size_t removed_ = 0;  // messages a committed UPDATE removed

@@ -104,8 +104,9 @@ void Session::on_password_checked(core::Result<bool> outcome) {
   maildrop_ = MaildropView(std::move(drop.value()));
   authenticated_ = true;
   const DropStats stats = maildrop_.stats();
-  POSTERN_LOG_INFO("pop3 %s event=login user=%s tls=%d messages=%zu", peer_.session_id.c_str(),
-                   who.c_str(), peer_.tls_active ? 1 : 0, stats.count);
+  POSTERN_LOG_INFO("pop3 %s event=login user=%s tls=%d utf8=%d messages=%zu",
+                   peer_.session_id.c_str(), who.c_str(), peer_.tls_active ? 1 : 0, utf8_ ? 1 : 0,
+                   stats.count);
   enter(State::transaction);
   respond(replies::logged_in(stats.count, stats.octets));
 }
@@ -144,8 +145,35 @@ Reply Session::on_capa(std::string_view args) {
   }
   if (limits_.login_delay.count() > 0)
     lines.push_back("LOGIN-DELAY " + std::to_string(limits_.login_delay.count()));
+  // RFC 6856 §2: "USER" says UTF-8 user names and passwords work with USER/PASS too.
+  lines.emplace_back(plaintext_allowed() ? "UTF8 USER" : "UTF8");
+  lines.emplace_back("LANG");
   lines.push_back("IMPLEMENTATION " + limits_.implementation);
   return reply;
+}
+
+// RFC 6856 §2. postern stores mail as it arrived and sends it unchanged in both modes (it
+// does not downgrade UTF-8 headers for a client that did not ask, RFC 6857); the command
+// tells the client that UTF-8 user names, passwords and headers are understood. User
+// names go to the login lookup unchanged, whether or not UTF8 was sent.
+Reply Session::on_utf8(std::string_view args) {
+  if (!split_args(args).empty()) return replies::syntax("UTF8");
+  utf8_ = true;
+  POSTERN_LOG_DEBUG("pop3 %s event=utf8", peer_.session_id.c_str());
+  return replies::utf8_enabled();
+}
+
+// RFC 6856 §3: postern's replies are English only. "LANG" lists it; "LANG *", "LANG en"
+// and a range whose primary subtag is "en" (RFC 4647 §3.4 lookup: "en-GB" falls back to
+// "en") select it; anything else is refused without changing the language.
+Reply Session::on_lang(std::string_view args) {
+  const std::vector<std::string_view> words = split_args(args);
+  if (words.empty()) return replies::language_listing();
+  if (words.size() != 1) return replies::syntax("LANG [language-range]");
+  const std::string_view range = words[0];
+  const std::string_view primary = range.substr(0, range.find('-'));
+  if (range == "*" || equals_ignore_case(primary, "en")) return replies::language_changed("en");
+  return replies::language_unsupported();
 }
 
 // RFC 1939 §4: QUIT in AUTHORIZATION ends the session with no UPDATE. §6: QUIT in

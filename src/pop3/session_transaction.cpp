@@ -95,7 +95,7 @@ Reply Session::start_stream(std::uint64_t number, std::optional<std::uint64_t> t
                      core::to_string(first.error().code), first.error().where);
     return replies::temporary_failure();
   }
-  stream_.emplace(Stream{entry, number, 1, !top_lines.has_value(), DotStuffer(top_lines)});
+  stream_.emplace(Stream{entry, number, 1, DotStuffer(top_lines)});
   waiting_ = Waiting::stream;
   std::string out =
       (top_lines ? replies::top_follows() : replies::retr_follows(entry.size)).render();
@@ -105,15 +105,16 @@ Reply Session::start_stream(std::uint64_t number, std::optional<std::uint64_t> t
 }
 
 // Stuffs one chunk into `out` and sends it; when the message is complete (empty chunk, or
-// the TOP limit), adds the terminator, records RETR's retrieval, and ends the stream.
-// Returns true when the stream ended.
+// the TOP limit), adds the terminator, records a retrieval if the whole message went out
+// (RETR, or a TOP whose limit covered it all: fetchmail downloads with "TOP n 99999999"),
+// and ends the stream. Returns true when the stream ended.
 bool Session::emit_chunk(std::string_view chunk, std::string& out) {
   Stream& stream = *stream_;
   const bool complete = chunk.empty() || stream.stuffer.append(chunk, out);
   if (complete) stream.stuffer.finish(out);
   host_.send(out);
   if (!complete) return false;
-  if (stream.mark_retrieved) maildrop_.mark_retrieved(stream.number);
+  if (stream.stuffer.consumed() == stream.message.size) maildrop_.mark_retrieved(stream.number);
   stream_.reset();
   waiting_ = Waiting::nothing;
   return true;

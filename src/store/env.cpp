@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "store/mailbox.h"
 #include "store/records.h"
+#include "store/stored_form.h"
 
 namespace postern::store {
 namespace {
@@ -34,7 +35,8 @@ Result<void> create_v1(WriteTxn& txn) {
   return {};
 }
 
-constexpr MigrationStep kSteps[] = {&create_v1};
+// Version 2: the stored form (stored_form.h): every body ends with its last line complete.
+constexpr MigrationStep kSteps[] = {&create_v1, &complete_last_lines};
 
 // The largest map worth asking mmap for: half the address space (2 GiB on
 // armhf and mipsel, 2^63 on 64-bit). mdb_env_set_mapsize takes a size_t, so a

@@ -20,7 +20,10 @@ Error err(Errc code, const char* where, int sys = 0) {
 
 }  // namespace
 
-// Ledger step 1: the kept partial named by `key` goes, unless retrieved.
+// Ledger step 1: the kept partial named by `key` goes, downloaded or not (issue 14 §4: left
+// in place, every other device of the owner would download the broken copy too, and the
+// mailbox would hold the duplicate). A client that already has it keeps its local copy;
+// nothing is lost, and the event says it had been downloaded.
 Result<void> supersede_partial(WriteTxn& txn, const DeliveryRequest& request,
                                const std::string& address, std::uint64_t mailbox_id,
                                const Fingerprint& key, Delivered& out) {
@@ -35,22 +38,18 @@ Result<void> supersede_partial(WriteTxn& txn, const DeliveryRequest& request,
   auto info = decode_message(*msg);
   if (!info) return info.error();
   if (!(info->flags & kFlagPartial)) return {};
-  std::string text = "mailbox=" + address + " uid=" + std::to_string(rec->uid) +
-                     " message_id=" + (request.message_id.empty() ? "-" : request.message_id);
-  if (info->flags & kFlagRetrieved) {
-    // Already downloaded: deleting it now would not unsee it, and the new copy
-    // is the real one, so both stay and the event says so.
-    out.retrieved_partial_uid = rec->uid;
-    return append_event(txn, "partial-superseded", text + " removed=no reason=already-retrieved",
-                        request.received_at);
-  }
+  const bool downloaded = (info->flags & kFlagRetrieved) != 0;
   const std::uint32_t uid = rec->uid;
   if (auto d = delete_messages(txn, mailbox_id, std::span<const std::uint32_t>(&uid, 1)); !d) {
     return d;
   }
   out.superseded_partial_uid = uid;
+  out.superseded_partial_downloaded = downloaded;
   if (auto r = add_stat(txn, kStatPartialsSuperseded); !r) return r;
-  return append_event(txn, "partial-superseded", text + " removed=yes", request.received_at);
+  const std::string text = "mailbox=" + address + " uid=" + std::to_string(uid) + " message_id=" +
+                           (request.message_id.empty() ? "-" : request.message_id) +
+                           " removed=yes downloaded=" + (downloaded ? "yes" : "no");
+  return append_event(txn, "partial-superseded", text, request.received_at);
 }
 
 // Ledger step 2: the first live row among `check`, if any.

@@ -12,7 +12,7 @@
 
 namespace postern::store {
 
-// Step 1: the kept partial named by `key` goes, unless the user retrieved it.
+// Step 1: the kept partial named by `key` goes, whether or not it was downloaded.
 Result<void> supersede_partial(WriteTxn& txn, const DeliveryRequest& request,
                                const std::string& address, std::uint64_t mailbox_id,
                                const Fingerprint& key, Delivered& out);

@@ -38,7 +38,7 @@ struct DedupCheck {
 // only executes them (see deliver()).
 struct Recipient {
   std::string address;  // a user, after alias resolution
-  // A kept partial recorded under this key is removed, unless retrieved.
+  // A kept partial recorded under this key is removed (downloaded or not).
   std::optional<Fingerprint> supersede_partial{};
   // Partial deliveries (kFlagPartial) record only this row, never `record`.
   std::optional<Fingerprint> partial_key{};
@@ -74,7 +74,7 @@ struct Delivered {
   bool suppressed = false;      // a retry: no message row, no body reference
   std::int64_t first_seen = 0;  // suppressed: when the original arrived
   std::optional<std::uint32_t> superseded_partial_uid{};  // a kept partial removed for this one
-  std::optional<std::uint32_t> retrieved_partial_uid{};   // a kept partial left: already retrieved
+  bool superseded_partial_downloaded = false;  // ... which a POP3 client had already downloaded
 };
 struct DeliveryOutcome {
   std::vector<Delivered> delivered;  // in recipient order
@@ -86,7 +86,7 @@ struct DeliveryOutcome {
 // recipient's quota would be exceeded; not_found where="user" for a stranger.
 // Does not unlink the spool file.
 // The ledger, per recipient and in this order: `supersede_partial` removes the
-// kept partial it names (unless retrieved) and its row; a live row for any
+// kept partial it names (downloaded or not; the event says which) and its row; a live row for any
 // `check` suppresses the copy (counted, event "duplicate-suppressed"); else the
 // message is stored and `record` (or, for a partial, `partial_key`) written
 // with first seen = received_at. Body references are taken only for stored

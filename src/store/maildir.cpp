@@ -17,6 +17,7 @@
 #include "store/mailbox.h"
 #include "store/password.h"
 #include "store/sha256.h"
+#include "store/stored_form.h"
 
 namespace fs = std::filesystem;
 
@@ -100,15 +101,13 @@ void parse_name(const std::string& name, ImportItem& item) {
   }
 }
 
-// Hashes a file in kChunkBytes pieces; the body then streams from it again
-// inside the write txn, so the file is never held in memory.
-Result<SpooledBody> body_of(const std::string& path) {
+// Reads a file in kChunkBytes pieces through LineEnds, calling fn(converted piece).
+template <class Fn>
+Result<void> read_converted(const std::string& path, LineEnds& lines, Fn&& fn) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return sys_error("maildir-open", errno);
-  Sha256 hasher;
   std::string buf(kChunkBytes, '\0');
-  SpooledBody body;
-  body.path = path;
+  std::string out;
   for (;;) {
     ssize_t r = ::read(fd, buf.data(), buf.size());
     if (r < 0 && errno == EINTR) continue;
@@ -118,11 +117,65 @@ Result<SpooledBody> body_of(const std::string& path) {
       return sys_error("maildir-read", e);
     }
     if (r == 0) break;
-    hasher.update(std::string_view(buf.data(), static_cast<std::size_t>(r)));
-    body.size += static_cast<std::uint64_t>(r);
+    out.clear();
+    lines.convert(std::string_view(buf.data(), static_cast<std::size_t>(r)), out);
+    if (auto w = fn(std::string_view(out)); !w) {
+      ::close(fd);
+      return w;
+    }
   }
   ::close(fd);
+  return fn(lines.finish());
+}
+
+// The body of one Maildir file in the stored form (stored_form.h): Unix Maildir files end
+// lines with a bare LF, which POP3 must send as CRLF (RFC 1939 §3), and the listed size must
+// be what RETR sends (§11). A file already in the stored form (our own export) is used as it
+// is, streamed from the file inside the write txn; otherwise the converted bytes go to memory
+// (one chunk or less) or to a file in the spool folder, which the caller removes
+// (`converted_path`). Either way the file is never held in memory whole.
+Result<SpooledBody> body_of(const std::string& path, const std::string& spool_dir,
+                            std::string& converted_path) {
+  Sha256 hasher;
+  SpooledBody body;
+  LineEnds lines;
+  auto hashed = read_converted(path, lines, [&](std::string_view piece) -> Result<void> {
+    hasher.update(piece);
+    body.size += piece.size();
+    return {};
+  });
+  if (!hashed) return hashed.error();
   body.hash = hasher.finish();
+  if (!lines.changed()) {
+    body.path = path;
+    return body;
+  }
+  // Second pass: the converted bytes, hashed again, so the hash and size are of what is
+  // stored even if the file changed in between.
+  const bool small = body.size <= kChunkBytes;
+  int out = -1;
+  if (!small) {
+    std::string tmpl = spool_dir + "/import-XXXXXX";
+    out = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (out < 0) return sys_error("maildir-convert", errno);
+    converted_path = tmpl;
+    body.path = tmpl;
+  }
+  Sha256 stored;
+  body.size = 0;
+  LineEnds again;
+  auto r = read_converted(path, again, [&](std::string_view piece) -> Result<void> {
+    stored.update(piece);
+    body.size += piece.size();
+    if (small) {
+      body.memory.append(piece);
+      return {};
+    }
+    return write_all(out, piece);
+  });
+  if (out >= 0 && ::close(out) != 0 && r) r = sys_error("maildir-convert", errno);
+  if (!r) return r.error();
+  body.hash = stored.finish();
   return body;
 }
 
@@ -212,12 +265,15 @@ Result<MaildirStats> import_maildir(Env& env, const std::string& dir,
   while (i < items.size()) {
     std::size_t first = i;
     std::uint64_t batch_bytes = 0;
+    std::vector<std::string> converted;  // spool files of this batch, removed after it
     auto r = run_write(env, [&](WriteTxn& txn) -> Result<void> {
       for (i = first; i < items.size() && i - first < kBatchMessages && batch_bytes < kBatchBytes;
            ++i) {
         const ImportItem& item = items[i];
         if (auto u = ensure_user(txn, item.address); !u) return u;
-        auto body = body_of(item.path);
+        std::string converted_path;
+        auto body = body_of(item.path, env.spool_dir(), converted_path);
+        if (!converted_path.empty()) converted.push_back(converted_path);
         if (!body) return body.error();
         DeliveryRequest req;
         req.body = std::move(*body);
@@ -231,6 +287,7 @@ Result<MaildirStats> import_maildir(Env& env, const std::string& dir,
       }
       return {};
     });
+    for (const std::string& path : converted) ::unlink(path.c_str());
     if (!r) return r.error();
     stats.bytes += batch_bytes;
     for (std::size_t k = first; k < i; ++k) {

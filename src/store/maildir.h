@@ -6,6 +6,10 @@
 // for byte. Exported names are "<received>.P<unique id hex>.postern,S=<size>:2,<flags>"
 // in cur/ (flags "S" once retrieved), written to tmp/ and renamed (the Maildir
 // delivery protocol). The "partial" flag has no Maildir letter and is not kept.
+// Import stores each file in the stored form (store/stored_form.h): a bare LF
+// becomes CRLF and a missing final line end is added, so a Unix Maildir (LF
+// lines) is listed and retrieved over POP3 with the same sizes; a file already
+// in that form, such as our own export, is stored byte for byte.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "store/sha256.h"
+#include "store/stored_form.h"
 
 namespace postern::store {
 
@@ -24,6 +25,8 @@ struct Spool::State {
   std::deque<std::string> full;
   std::uint64_t size = 0;
   std::uint64_t offset = 0;  // bytes handed to write jobs so far
+  LineEnds lines;            // the stored form: CRLF line ends, the last line complete
+  std::string converted;     // scratch for one append, reused
   bool in_flight = false;
   bool file_started = false;
   bool finishing = false;
@@ -105,6 +108,14 @@ Spool::~Spool() {
 void Spool::append(std::string_view bytes) {
   State& st = *state_;
   if (st.finishing) return;
+  st.converted.clear();
+  st.lines.convert(bytes, st.converted);
+  buffer(st.converted);
+  pump();
+}
+
+void Spool::buffer(std::string_view bytes) {
+  State& st = *state_;
   st.size += bytes.size();
   if (st.failed) return;
   while (!bytes.empty()) {
@@ -117,7 +128,6 @@ void Spool::append(std::string_view bytes) {
       st.filling.reserve(kBufferBytes);
     }
   }
-  pump();
 }
 
 bool Spool::wants_more() const {
@@ -133,6 +143,7 @@ std::uint64_t Spool::size() const {
 }
 
 void Spool::finish(std::function<void(Result<SpooledBody>)> done) {
+  if (!state_->finishing) buffer(state_->lines.finish());
   state_->finishing = true;
   state_->done = std::move(done);
   pump();

@@ -11,6 +11,9 @@
 // two buffers exist while the caller honours wants_more(): one being written,
 // one filling. A body that never fills the first buffer stays in memory and no
 // file is made. The file is created in <data>/spool/ (emptied by Env::open).
+// The body is kept in the stored form (store/stored_form.h): a bare LF is
+// written as CRLF, and finish() completes a last line that lacks its CRLF, so
+// size() and the hash are those of the bytes POP3 RETR will send.
 #pragma once
 
 #include <cstdint>
@@ -39,20 +42,22 @@ class Spool {
   Spool& operator=(const Spool&) = delete;
 
   // REQUIRES: finish() not yet called. Never fails: a write error is kept
-  // and reported by finish().
+  // and reported by finish(). Bare LFs become CRLF on the way in.
   void append(std::string_view bytes);
   // False while two buffers are in flight or queued: pause the input.
   bool wants_more() const;
   // Called (loop thread) when wants_more() turns true again.
   void set_on_writable(std::function<void()> on_writable);
-  std::uint64_t size() const;
+  std::uint64_t size() const;  // stored-form octets so far
 
-  // Flushes, closes the file and reports the body; `done` runs on the loop
-  // thread via the executor. The caller then owns the file (SpooledBody::path).
+  // Completes the last line (CRLF; only LF after a final CR; nothing for an
+  // empty body or one ending in LF), flushes, closes the file and reports the body; `done` runs on
+  // the loop thread via the executor. The caller then owns the file (SpooledBody::path).
   void finish(std::function<void(Result<SpooledBody>)> done);
 
  private:
   struct State;
+  void buffer(std::string_view bytes);  // into the 64 KiB buffers, no pump
   void pump();
   std::shared_ptr<State> state_;
 };

@@ -27,6 +27,11 @@ core::Result<std::unique_ptr<ClientConfig>> ClientConfig::create(const ClientOpt
   mbedtls_ssl_conf_rng(c, &Random::generate, client->random_->context());
   mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3, options.min_minor_version);
   mbedtls_ssl_conf_max_version(c, MBEDTLS_SSL_MAJOR_VERSION_3, options.max_minor_version);
+  if (options.curves != nullptr) mbedtls_ssl_conf_curves(c, options.curves);
+  if (options.ciphersuites != nullptr) mbedtls_ssl_conf_ciphersuites(c, options.ciphersuites);
+  mbedtls_ssl_conf_session_tickets(c, options.session_tickets
+                                          ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
+                                          : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
   if (client->trust_) {
     mbedtls_ssl_conf_ca_chain(c, client->trust_->certificate(), nullptr);
     mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_REQUIRED);

@@ -7,12 +7,10 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <ctime>
 #include <utility>
 
-#include <mbedtls/asn1write.h>
-#include <mbedtls/oid.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
 #include "tls/error.h"
@@ -24,13 +22,15 @@ using core::Errc;
 using core::make_error;
 
 struct Paths {
-  std::string dir, cert, key, cert_new, key_new;
+  std::string dir, cert, key, cert_new, key_new, marker, marker_new;
   explicit Paths(const std::string& data_dir)
       : dir(data_dir + "/tls"),
         cert(dir + "/cert.pem"),
         key(dir + "/key.pem"),
         cert_new(cert + ".new"),
-        key_new(key + ".new") {}
+        key_new(key + ".new"),
+        marker(dir + "/self-signed"),
+        marker_new(marker + ".new") {}
 };
 
 bool exists(const std::string& path) {
@@ -102,131 +102,70 @@ core::Result<void> fsync_dir(const std::string& dir) {
   return {};
 }
 
-// RFC 1123 §2.1 host names: letters, digits, hyphen, dot; at most 253 octets.
-// Anything else could smuggle extra attributes into "CN=<hostname>".
-bool valid_hostname(std::string_view host) {
-  if (host.empty() || host.size() > 253 || host.front() == '.' || host.front() == '-') return false;
-  for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.';
-    if (!ok) return false;
+// The hex SHA-256 of a certificate's DER: its line in tls/self-signed.
+std::string fingerprint(const mbedtls_x509_crt& crt) {
+  unsigned char digest[32];
+  mbedtls_sha256_ret(crt.raw.p, crt.raw.len, digest, 0);
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : digest) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
   }
-  return true;
+  return hex;
 }
 
-// RFC 5280 §4.1.2.5: "YYYYMMDDhhmmss" as mbedtls_x509write_crt_set_validity wants.
-std::string x509_time(const std::tm& t) {
-  char text[64];  // room for any int, so no truncation warning; 14 used
-  std::snprintf(text, sizeof text, "%04d%02d%02d%02d%02d%02d", t.tm_year + 1900, t.tm_mon + 1,
-                t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
-  return text;
+bool listed(const std::string& marker_text, const std::string& line) {
+  std::string_view rest = marker_text;
+  while (!rest.empty()) {
+    const std::size_t eol = rest.find('\n');
+    if (rest.substr(0, eol) == line) return true;
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+  }
+  return false;
 }
 
-// RFC 5280 §4.2.1.6: SubjectAltName ::= SEQUENCE OF GeneralName, dNSName [2] IA5String.
-core::Result<void> set_subject_alt_names(mbedtls_x509write_cert* crt, const std::string& hostname) {
-  unsigned char buf[600];
-  unsigned char* p = buf + sizeof buf;
-  std::size_t len = 0;
-  auto add = [&](int rc) {
-    if (rc < 0) return false;
-    len += static_cast<std::size_t>(rc);
-    return true;
-  };
-  const std::string names[2] = {"localhost", hostname};  // written back to front
-  for (const std::string& name : names) {
-    if (&name == &names[1] && name == "localhost") continue;
-    std::size_t before = len;
-    if (!add(mbedtls_asn1_write_raw_buffer(
-            &p, buf, reinterpret_cast<const unsigned char*>(name.data()), name.size())) ||
-        !add(mbedtls_asn1_write_len(&p, buf, len - before)) ||
-        !add(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))) {
-      return tls_error("write subjectAltName", MBEDTLS_ERR_ASN1_BUF_TOO_SMALL);
-    }
+// Replaces tls/self-signed with `text` (written to .new, fsynced, renamed).
+core::Result<void> write_marker(const Paths& paths, const std::string& text) {
+  if (auto r = write_synced(paths.marker_new, text, 0644); !r) return r;
+  if (::rename(paths.marker_new.c_str(), paths.marker.c_str()) != 0) {
+    return make_error(Errc::io, "rename self-signed marker", errno);
   }
-  if (!add(mbedtls_asn1_write_len(&p, buf, len)) ||
-      !add(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))) {
-    return tls_error("write subjectAltName", MBEDTLS_ERR_ASN1_BUF_TOO_SMALL);
-  }
-  int rc = mbedtls_x509write_crt_set_extension(
-      crt, MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, p, len);
-  if (rc != 0) return tls_error("set subjectAltName", rc);
-  return {};
+  return fsync_dir(paths.dir);
 }
 
-struct PemPair {
-  std::string cert, key;
-  ~PemPair() { mbedtls_platform_zeroize(key.data(), key.size()); }
-};
+// Generates a pair and installs it as postern's own. Its fingerprint is added to the marker
+// before the files change and the older ones dropped after: a crash at any point leaves
+// whichever cert.pem is in place listed if postern made it.
+core::Result<void> make_self_signed(const std::string& data_dir, const Identity& identity,
+                                    core::TimePoint now, Random& random) {
+  PemPair fresh;
+  if (auto r = generate_self_signed(identity, now, random, fresh); !r) return r.error();
+  auto parsed = Credentials::from_pem(fresh.cert, fresh.key);
+  if (!parsed) return parsed.error();
+  const std::string line = fingerprint(*(*parsed)->certificate()) + "\n";
+  const Paths paths(data_dir);
+  auto old = read_file(paths.marker);
+  if (!old && old.error().code != Errc::not_found) return old.error();
+  if (auto r = write_marker(paths, (old ? *old : std::string()) + line); !r) return r;
+  if (auto r = Credentials::install(data_dir, fresh.cert, fresh.key); !r) return r;
+  return write_marker(paths, line);
+}
 
-// Generates a P-256 key and a self-signed certificate for `hostname`.
-core::Result<void> generate(const std::string& hostname, const core::Clock& clock, Random& random,
-                            PemPair& out) {
-  struct Contexts {  // RAII for the generation-only contexts (STYLE trap 3)
-    mbedtls_pk_context key;
-    mbedtls_x509write_cert crt;
-    mbedtls_mpi serial;
-    Contexts() {
-      mbedtls_pk_init(&key);
-      mbedtls_x509write_crt_init(&crt);
-      mbedtls_mpi_init(&serial);
-    }
-    ~Contexts() {
-      mbedtls_mpi_free(&serial);
-      mbedtls_x509write_crt_free(&crt);
-      mbedtls_pk_free(&key);
-    }
-  } c;
-  int rc = mbedtls_pk_setup(&c.key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-  if (rc == 0) {
-    rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(c.key), &Random::generate,
-                             random.context());
-  }
-  if (rc != 0) return tls_error("generate P-256 key", rc);
+bool is_self_made(const Paths& paths, const Credentials& pair) {
+  auto marker = read_file(paths.marker);
+  return marker && listed(*marker, fingerprint(*pair.certificate()));
+}
 
-  // RFC 5280 §4.1.2.2: positive, at most 20 octets; random so a replaced
-  // certificate never repeats an (issuer, serial) pair.
-  unsigned char serial[16];
-  rc = Random::generate(random.context(), serial, sizeof serial);
-  if (rc != 0) return tls_error("random serial", rc);
-  serial[0] = static_cast<unsigned char>((serial[0] & 0x7f) | 0x40);
-  rc = mbedtls_mpi_read_binary(&c.serial, serial, sizeof serial);
-  if (rc != 0) return tls_error("serial", rc);
-
-  std::time_t now = std::chrono::system_clock::to_time_t(clock.now());
-  std::time_t earlier = now - 3600;  // tolerate a client clock slightly behind ours
-  std::tm from{}, until{};
-  gmtime_r(&earlier, &from);
-  gmtime_r(&now, &until);
-  until.tm_year += 10;  // field arithmetic: no 32-bit time_t overflow past 2038
-  if (until.tm_mon == 1 && until.tm_mday == 29) until.tm_mday = 28;
-
-  const std::string subject = "CN=" + hostname;
-  mbedtls_x509write_crt_set_version(&c.crt, MBEDTLS_X509_CRT_VERSION_3);
-  mbedtls_x509write_crt_set_md_alg(&c.crt, MBEDTLS_MD_SHA256);
-  mbedtls_x509write_crt_set_subject_key(&c.crt, &c.key);
-  mbedtls_x509write_crt_set_issuer_key(&c.crt, &c.key);
-  if ((rc = mbedtls_x509write_crt_set_subject_name(&c.crt, subject.c_str())) != 0 ||
-      (rc = mbedtls_x509write_crt_set_issuer_name(&c.crt, subject.c_str())) != 0 ||
-      (rc = mbedtls_x509write_crt_set_serial(&c.crt, &c.serial)) != 0 ||
-      (rc = mbedtls_x509write_crt_set_validity(&c.crt, x509_time(from).c_str(),
-                                               x509_time(until).c_str())) != 0 ||
-      (rc = mbedtls_x509write_crt_set_basic_constraints(&c.crt, 0, -1)) != 0 ||
-      (rc = mbedtls_x509write_crt_set_key_usage(&c.crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE)) != 0 ||
-      (rc = mbedtls_x509write_crt_set_subject_key_identifier(&c.crt)) != 0 ||
-      (rc = mbedtls_x509write_crt_set_authority_key_identifier(&c.crt)) != 0) {
-    return tls_error("build certificate", rc);
-  }
-  if (auto san = set_subject_alt_names(&c.crt, hostname); !san) return san.error();
-
-  unsigned char pem[4096];
-  rc = mbedtls_x509write_crt_pem(&c.crt, pem, sizeof pem, &Random::generate, random.context());
-  if (rc != 0) return tls_error("sign certificate", rc);
-  out.cert = reinterpret_cast<const char*>(pem);
-  rc = mbedtls_pk_write_key_pem(&c.key, pem, sizeof pem);
-  if (rc == 0) out.key = reinterpret_cast<const char*>(pem);
-  mbedtls_platform_zeroize(pem, sizeof pem);
-  if (rc != 0) return tls_error("write key", rc);
-  return {};
+// Reads and checks the pair on disk.
+core::Result<std::shared_ptr<Credentials>> read_pair(const Paths& paths) {
+  auto cert = read_file(paths.cert);
+  if (!cert) return cert.error();
+  auto key = read_file(paths.key);
+  if (!key) return key.error();
+  auto pair = Credentials::from_pem(*cert, *key);
+  mbedtls_platform_zeroize(key->data(), key->size());
+  return pair;
 }
 
 // Finishes or undoes an install() cut short (see credentials.h).
@@ -290,30 +229,50 @@ core::Result<void> Credentials::install(const std::string& data_dir, std::string
 }
 
 core::Result<std::shared_ptr<Credentials>> Credentials::load_or_create(const std::string& data_dir,
-                                                                       const std::string& hostname,
+                                                                       const Identity& identity,
                                                                        const core::Clock& clock,
                                                                        Random& random) {
-  if (!valid_hostname(hostname)) return make_error(Errc::invalid, "tls hostname");
-  Paths paths(data_dir);
+  if (!valid_hostname(identity.hostname)) return make_error(Errc::invalid, "tls hostname");
+  const Paths paths(data_dir);
   if (::mkdir(paths.dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return make_error(Errc::io, "mkdir tls", errno);
   }
   if (auto r = recover(paths); !r) return r.error();
+  const core::TimePoint now = clock.now();
   bool created = false;
   if (!exists(paths.cert) && !exists(paths.key)) {
-    PemPair fresh;
-    if (auto r = generate(hostname, clock, random, fresh); !r) return r.error();
-    if (auto r = install(data_dir, fresh.cert, fresh.key); !r) return r.error();
+    if (auto r = make_self_signed(data_dir, identity, now, random); !r) return r.error();
     created = true;
   }
-  auto cert = read_file(paths.cert);
-  if (!cert) return cert.error();
-  auto key = read_file(paths.key);
-  if (!key) return key.error();
-  auto pair = from_pem(*cert, *key);
-  mbedtls_platform_zeroize(key->data(), key->size());
+  auto pair = load(data_dir);
   if (!pair) return pair.error();
+  Renewal reason = renewal_needed(**pair, identity, now, /*check_names=*/true);
+  if (reason != Renewal::none && now >= (*pair)->not_before()) {
+    auto renewed = renew(data_dir, identity, now, random);
+    if (!renewed) return renewed.error();
+    pair = std::move(renewed);
+    (*pair)->renewed_ = reason;
+    created = true;
+  }
   (*pair)->created_ = created;
+  return pair;
+}
+
+core::Result<std::shared_ptr<Credentials>> Credentials::renew(const std::string& data_dir,
+                                                              const Identity& identity,
+                                                              core::TimePoint now, Random& random) {
+  if (auto r = make_self_signed(data_dir, identity, now, random); !r) return r.error();
+  auto pair = load(data_dir);
+  if (!pair) return pair.error();
+  (*pair)->created_ = true;
+  return pair;
+}
+
+core::Result<std::shared_ptr<Credentials>> Credentials::load(const std::string& data_dir) {
+  const Paths paths(data_dir);
+  auto pair = read_pair(paths);
+  if (!pair) return pair.error();
+  (*pair)->self_made_ = is_self_made(paths, **pair);
   return pair;
 }
 

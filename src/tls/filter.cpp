@@ -26,16 +26,41 @@ core::Result<std::unique_ptr<Filter>> Filter::setup(std::unique_ptr<Filter> filt
 }
 
 core::Result<std::unique_ptr<Filter>> Filter::create(const ServerConfig& config) {
-  return setup(std::unique_ptr<Filter>(new Filter()), config.get());
+  std::unique_ptr<Filter> filter(new Filter());
+  filter->config_ = config.acquire();
+  const mbedtls_ssl_config* raw = filter->config_.get();
+  return setup(std::move(filter), raw);
 }
 
 core::Result<std::unique_ptr<Filter>> Filter::create_client(const ClientConfig& config,
-                                                            const std::string& hostname) {
+                                                            const std::string& hostname,
+                                                            const ClientSession* resume) {
   auto filter = setup(std::unique_ptr<Filter>(new Filter()), config.get());
   if (!filter) return filter;
   int rc = mbedtls_ssl_set_hostname(&(*filter)->ssl_, hostname.c_str());
   if (rc != 0) return tls_error("ssl_set_hostname", rc);
+  if (resume != nullptr && resume->saved_) {
+    rc = mbedtls_ssl_set_session(&(*filter)->ssl_, &resume->session_);
+    if (rc != 0) return tls_error("ssl_set_session", rc);
+  }
   return filter;
+}
+
+core::Result<void> Filter::save_session(ClientSession& out) const {
+  if (!handshake_done_)
+    return tls_error("save_session before handshake", MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
+  mbedtls_ssl_session_free(&out.session_);
+  mbedtls_ssl_session_init(&out.session_);
+  out.saved_ = false;
+  int rc = mbedtls_ssl_get_session(&ssl_, &out.session_);
+  if (rc != 0) return tls_error("ssl_get_session", rc);
+  out.saved_ = true;
+  return {};
+}
+
+const char* Filter::ciphersuite() const noexcept {
+  const char* name = mbedtls_ssl_get_ciphersuite(&ssl_);
+  return name != nullptr ? name : "unknown";
 }
 
 // The outgoing buffer grows without bound here; net::Connection caps it by
@@ -135,6 +160,10 @@ core::Result<void> Filter::close_notify() {
 
 std::string Filter::take_ciphertext() {
   return std::exchange(out_, std::string());
+}
+
+const mbedtls_x509_crt* Filter::peer_certificate() const noexcept {
+  return mbedtls_ssl_get_peer_cert(&ssl_);
 }
 
 }  // namespace postern::tls

@@ -30,8 +30,13 @@ class Filter {
   static core::Result<std::unique_ptr<Filter>> create(const ServerConfig& config);
   // `hostname` is sent as SNI and, when the config has a CA, checked against the
   // certificate (RFC 6125).
+  // `resume`, when not empty, offers that session (its ticket or ID) for an abbreviated
+  // handshake (RFC 5246 §7.3, RFC 5077 §3.1); the server may still choose a full one.
   static core::Result<std::unique_ptr<Filter>> create_client(const ClientConfig& config,
-                                                             const std::string& hostname);
+                                                             const std::string& hostname,
+                                                             const ClientSession* resume = nullptr);
+  // Client side, after the handshake: keeps this session for a later create_client().
+  core::Result<void> save_session(ClientSession& out) const;
   ~Filter();
   // Non-copyable and non-movable: mbedtls_ssl_set_bio keeps a pointer to this.
   Filter(const Filter&) = delete;
@@ -60,6 +65,11 @@ class Filter {
   bool has_ciphertext() const noexcept { return !out_.empty(); }
 
   bool handshake_done() const noexcept { return handshake_done_; }
+  // The negotiated ciphersuite's IANA name, e.g. "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256";
+  // "unknown" before the handshake.
+  const char* ciphersuite() const noexcept;
+  // The certificate the peer presented in a full handshake; null when none.
+  const mbedtls_x509_crt* peer_certificate() const noexcept;
   // The peer sent close_notify (or ended the stream cleanly).
   bool peer_closed() const noexcept { return peer_closed_; }
   // Fed ciphertext or decrypted plaintext not yet returned by read_plaintext().
@@ -77,7 +87,10 @@ class Filter {
   std::string out_;  // ciphertext awaiting take_ciphertext()
   bool handshake_done_ = false;
   bool peer_closed_ = false;
-  int failure_ = 0;          // first fatal mbedTLS code; later calls repeat it
+  int failure_ = 0;  // first fatal mbedTLS code; later calls repeat it
+  // The server config this session was set up with, kept alive across
+  // ServerConfig::replace_credentials(); null for clients (ClientConfig outlives them).
+  std::shared_ptr<const mbedtls_ssl_config> config_;
   mbedtls_ssl_context ssl_;  // last: points at the buffers above through `this`
 };
 

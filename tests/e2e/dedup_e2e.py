@@ -7,6 +7,7 @@ copies through `postern export --maildir`.
 
 usage: dedup_e2e.py POSTERN_BINARY
 """
+import poplib
 import smtplib
 import sys
 
@@ -112,11 +113,29 @@ def test_broken_data_kept_then_replaced():
         # The partial sits after our trace headers and before the sender's headers.
         assert partial.index(b"Received:") < partial.index(b"X-Postern-Partial") \
             < partial.index(b"From: alice@")
+        # The link broke mid-line; the partial is stored in the stored form (last line
+        # completed), so LIST and RETR agree. A client downloads it (RETR + QUIT): the
+        # complete copy must replace it all the same (issue 14 §4).
+        client = poplib.POP3("127.0.0.1", server.ports["pop3"], timeout=scaled(30))
+        try:
+            client.user(RCPT)
+            client.pass_(PASSWORD)
+            assert client.stat()[0] == 1
+            listed = int(client.list(1).split()[2])
+            _, lines, _ = client.retr(1)
+            got = b"\r\n".join(lines) + b"\r\n"
+            assert len(got) == listed, f"LIST {listed}, RETR {len(got)}"
+            assert got == partial
+            client.quit()
+        finally:
+            client.close()
         assert send(server.ports["smtp"], data) is None
         stored = copies(server, b"kept-1")
         assert len(stored) == 1, f"{len(stored)} copies: the partial must be superseded"
         assert strip_trace(stored[0]) == data
-        assert events(server, "partial-kept") and events(server, "partial-superseded")
+        assert events(server, "partial-kept")
+        superseded = events(server, "partial-superseded")
+        assert len(superseded) == 1 and "removed=yes downloaded=yes" in superseded[0], superseded
         server.cli("status", "--check")
     finally:
         if server.stop() != 0:
@@ -163,7 +182,8 @@ def main():
                    test_lost_250_then_retry_is_one_copy, server)
         checks.run("a broken DATA is discarded by default; the re-send is the one copy",
                    test_broken_data_discarded_by_default, server)
-        checks.run("keep-as-alert keeps a labelled partial, replaced by the complete copy",
+        checks.run("keep-as-alert keeps a labelled partial, replaced by the complete copy "
+                   "even once downloaded",
                    test_broken_data_kept_then_replaced)
         checks.run("allow_duplicates yes stores both copies", test_allow_duplicates_stores_both)
         checks.run("the domain rule decides whether a Message-ID match suppresses",

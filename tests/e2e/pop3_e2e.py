@@ -127,8 +127,10 @@ def test_retr_wire_is_dot_stuffed(server):
     with socket.create_connection(("127.0.0.1", server.ports["pop3"]), scaled(30)) as sock:
         read_until(sock, b"\r\n")
         sock.sendall(f"USER {USER}\r\nPASS {PASSWORD}\r\n".encode())
-        read_until(sock, b"\r\n")
-        assert read_until(sock, b"\r\n").startswith(b"+OK")
+        replies = read_until(sock, b"\r\n")
+        while replies.count(b"\r\n") < 2:  # a cached login may answer both in one read
+            replies += read_until(sock, b"\r\n")
+        assert replies.split(b"\r\n")[1].startswith(b"+OK"), replies
         sock.sendall(b"RETR 1\r\n")
         wire = read_until(sock, b"\r\n.\r\n")
         status, _, body = wire.partition(b"\r\n")
@@ -314,6 +316,115 @@ def test_fetchmail_keep_uidl(server):
         assert f.read() == first
 
 
+def read_to_eof(sock):
+    """Everything the server sends until it closes; a reset counts as the close."""
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    except ConnectionResetError:
+        return data
+
+
+HTTP_REQUEST = (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: Mozilla/5.0\r\n"
+                b"Accept: */*\r\n\r\n")
+
+
+def assert_one_refusal(reply):
+    lines = reply.split(b"\r\n")
+    assert lines[-1] == b"" and len(lines) == 2, f"expected exactly one reply line: {reply!r}"
+    assert lines[0].startswith(b"-ERR "), reply
+    for echo in (b"GET", b"Host", b"Mozilla", b"HTTP/1"):
+        assert echo not in reply, f"the request was echoed: {reply!r}"
+
+
+def test_http_request_is_refused_once_and_closed(server):
+    """Issue 15 (ALPACA): plain, STLS and POP3S ports: one -ERR, no echo, then the close."""
+    with socket.create_connection(("127.0.0.1", server.ports["pop3"]), scaled(30)) as sock:
+        assert read_until(sock, b"\r\n").startswith(b"+OK")
+        sock.sendall(HTTP_REQUEST)
+        assert_one_refusal(read_to_eof(sock))
+    with socket.create_connection(("127.0.0.1", server.ports["pop3"]), scaled(30)) as raw:
+        read_until(raw, b"\r\n")
+        raw.sendall(b"STLS\r\n")
+        assert read_until(raw, b"\r\n").startswith(b"+OK")
+        with unverified().wrap_socket(raw) as sock:
+            sock.sendall(HTTP_REQUEST)
+            assert_one_refusal(read_to_eof(sock))
+    with socket.create_connection(("127.0.0.1", server.ports["pop3s"]), scaled(30)) as raw:
+        with unverified().wrap_socket(raw) as sock:
+            assert read_until(sock, b"\r\n").startswith(b"+OK")
+            sock.sendall(HTTP_REQUEST)
+            assert_one_refusal(read_to_eof(sock))
+    if shutil.which("curl") is not None:  # a real browser-like client gives up at once
+        result = subprocess.run(["curl", "-sS", "--http0.9", "--max-time", str(int(scaled(30))),
+                                 f"http://127.0.0.1:{server.ports['pop3']}/"],
+                                capture_output=True, timeout=scaled(60))
+        assert b"-ERR" in result.stdout and b"GET" not in result.stdout, result
+
+
+def test_endless_line_is_refused_then_cut(server):
+    """Issue 15: -ERR as soon as the line crosses 255 octets, then a close after 64 KiB."""
+    with socket.create_connection(("127.0.0.1", server.ports["pop3"]), scaled(30)) as sock:
+        read_until(sock, b"\r\n")
+        sock.sendall(b"USER " + b"x" * 300)  # no line end yet
+        assert read_until(sock, b"\r\n") == b"-ERR Line too long\r\n"
+        sent = 300
+        try:
+            while sent < 1_000_000:
+                sock.sendall(b"y" * 8192)
+                sent += 8192
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        assert read_to_eof(sock) == b"", "nothing more is answered"
+        assert sent < 1_000_000, "the server never closed the connection"
+    assert "event=line-flood" in server.log()
+
+
+def test_control_bytes_are_refused(server):
+    with socket.create_connection(("127.0.0.1", server.ports["pop3"]), scaled(30)) as sock:
+        read_until(sock, b"\r\n")
+        for line in (b"USER bob\x00@example.org\r\n", b"USER \x1b[31mred@example.org\r\n",
+                     b"NOOP\x7f\r\n"):
+            sock.sendall(line)
+            reply = read_until(sock, b"\r\n")
+            assert reply == b"-ERR Syntax: command contains a control character\r\n", reply
+        sock.sendall(b"QUIT\r\n")
+        assert read_until(sock, b"\r\n").startswith(b"+OK")
+    assert "\x1b[31m" not in server.log() and "red@example.org" not in server.log()
+
+
+def test_utf8_and_lang(server):
+    client = poplib.POP3("127.0.0.1", server.ports["pop3"], timeout=scaled(30))
+    try:
+        capa = client.capa()
+        assert capa.get("UTF8") == ["USER"], capa  # RFC 6856 §2 (loopback: USER allowed)
+        assert "LANG" in capa, capa
+        assert client._shortcmd("UTF8").startswith(b"+OK"), "UTF8 refused"
+        _, langs, _ = client._longcmd("LANG")
+        assert langs == [b"en English"], langs
+        assert client._shortcmd("LANG en").startswith(b"+OK en")
+        client.quit()
+    finally:
+        client.close()
+
+
+def test_utf8_user_name_reaches_the_login(server):
+    """A UTF-8 user name is passed to the lookup unchanged: a login failure, not a syntax one."""
+    with socket.create_connection(("127.0.0.1", server.ports["pop3"]), scaled(30)) as sock:
+        read_until(sock, b"\r\n")
+        for line in ("UTF8", "USER jörg@bücher.example"):
+            sock.sendall(line.encode() + b"\r\n")
+            reply = read_until(sock, b"\r\n")
+            assert reply.startswith(b"+OK"), (line, reply)
+        sock.sendall("PASS pässwort\r\n".encode())
+        reply = read_until(sock, b"\r\n")
+        assert reply.startswith(b"-ERR [AUTH]"), reply
+
+
 def main():
     checks = Checks()
     server = Postern(BINARY)
@@ -333,7 +444,17 @@ def main():
             ("STLS upgrades the plain port", test_stls),
             ("curl lists and retrieves over pop3 and pop3s", test_curl),
             ("fetchmail with keep and UIDL fetches once", test_fetchmail_keep_uidl),
+            ("an HTTP request gets one -ERR, no echo, and the close (plain, STLS, POP3S)",
+             test_http_request_is_refused_once_and_closed),
+            ("a line that never ends: -ERR at 255 octets, then the close",
+             test_endless_line_is_refused_then_cut),
+            ("NUL, ESC and DEL in a command are a syntax error, kept out of the log",
+             test_control_bytes_are_refused),
+            ("CAPA announces UTF8 USER and LANG; UTF8 and LANG en are accepted",
+             test_utf8_and_lang),
             # Last: failures from 127.0.0.1 delay every later login from it.
+            ("a UTF-8 user name reaches the login lookup unchanged",
+             test_utf8_user_name_reaches_the_login),
             ("a wrong password and an unknown user get -ERR [AUTH]",
              test_wrong_password_and_unknown_user),
             ("repeated failures are answered after the throttle delay", test_failures_are_throttled),

@@ -20,11 +20,13 @@ declare -A sources=(
   [smtp_session]="$(ls "$root"/src/smtp/{commands,data_reader,replies,session,syntax,trace}.cpp)"
   [pop3_session]="$(ls "$root"/src/pop3/{args,commands,dot_stuffer,maildrop,replies,sasl_plain,session,session_auth,session_transaction}.cpp)"
   [http_request]="$(ls "$root"/src/http/{request_parser,message}.cpp)"
+  [address]="$(ls "$root"/src/address/*.cpp)"
 )
-declare -A libs=([smtp_session]="" [pop3_session]="" [http_request]="-lhttp_parser")
+declare -A libs=([smtp_session]="" [pop3_session]="" [http_request]="-lhttp_parser"
+  [address]="-lidn2 -lunistring")
 
 failed=0
-for target in smtp_session pop3_session http_request; do
+for target in smtp_session pop3_session http_request address; do
   dir=$root/tests/fuzz/$target
   # shellcheck disable=SC2086  # word lists on purpose
   clang++ "${flags[@]}" "$dir/driver.cpp" ${sources[$target]} "${core[@]}" ${libs[$target]} \

@@ -8,13 +8,14 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# postern_setup BINARY DATA: a fresh data dir with every port 0 (the kernel picks), connection
-# limits above the bench's 50 loopback connections (the default per-IP cap is 20), and the
-# minimum PBKDF2 cost (the anchors check plaintext passwords; PBKDF2 is unit-tested).
+# postern_setup BINARY DATA: a fresh data dir with every port 0 (the kernel picks) and
+# connection limits above the bench's 50 loopback connections (the default per-IP cap is 20).
+# Everything else, pbkdf2_iterations included, is the host board's shipped default: the
+# benches measure what a user runs (issue 16).
 postern_setup() {
   local bin=$1 data=$2 key value
   for key in smtp_port=0 pop3_port=0 pop3s_port=0 http_port=0 https_port=0 \
-    max_connections=1000 max_connections_per_ip=1000 pbkdf2_iterations=10000; do
+    max_connections=1000 max_connections_per_ip=1000; do
     value=${key#*=}
     key=${key%%=*}
     postern_cli "$bin" "$data" set "$key" "$value"

@@ -69,3 +69,62 @@ TEST_CASE("At most ten auto-traces are listed") {
   CHECK(summarize(events).auto_traces.size() == kMaxAutoTraces);
   CHECK(summarize(events).auto_traces[0].time == 14);
 }
+
+TEST_CASE(
+    "The explanation says what happens next, for keep and delete clients, in singular and plural") {
+  auto explain = [](std::string_view text) {
+    return explain_abnormal_end(abnormal_end_facts(text));
+  };
+  const std::string keep4 = explain("reason=disconnect retrieved=4 marked_deleted=0 mode=keep");
+  CHECK(keep4.find("after downloading 4 messages") != std::string::npos);
+  CHECK(keep4.find("these 4 messages stay on the server and your client will offer them again "
+                   "next time, because it never said QUIT") != std::string::npos);
+  const std::string keep1 = explain("reason=timeout retrieved=1 marked_deleted=0 mode=keep");
+  CHECK(keep1.find("timed out after downloading 1 message.") != std::string::npos);
+  CHECK(keep1.find("this message stays on the server and your client will offer it again") !=
+        std::string::npos);
+  const std::string delete3 = explain("reason=disconnect retrieved=4 marked_deleted=3 mode=delete");
+  CHECK(delete3.find("asked to delete 3 messages") != std::string::npos);
+  CHECK(delete3.find("these 3 messages stay on the server and your client will download them "
+                     "again next time, because it never said QUIT") != std::string::npos);
+  const std::string delete1 = explain("reason=disconnect retrieved=1 marked_deleted=1 mode=delete");
+  CHECK(delete1.find("asked to delete 1 message,") != std::string::npos);
+  CHECK(delete1.find("this message stays") != std::string::npos);
+  CHECK(delete1.find("1 messages") == std::string::npos);
+  CHECK(explain("reason=disconnect retrieved=0 marked_deleted=0 mode=none")
+            .find("before downloading anything, so nothing changed") != std::string::npos);
+  // Events written before the mode field: derived from the counts.
+  CHECK(abnormal_end_facts("reason=disconnect retrieved=2 marked_deleted=2").mode == "delete");
+  CHECK(abnormal_end_facts("reason=disconnect retrieved=2 marked_deleted=0").mode == "keep");
+  CHECK(explain("reason=update-failed retrieved=2 marked_deleted=2 mode=delete")
+            .find("could not save the changes, so nothing was deleted: these 2 messages stay") !=
+        std::string::npos);
+}
+
+TEST_CASE("A group is explained by its newest session") {
+  std::vector<EventView> events = {
+      {200, "pop3-abnormal-end",
+       "user=bob@x client=10.0.0.2 reason=disconnect retrieved=4 marked_deleted=4 mode=delete"},
+      {100, "pop3-abnormal-end",
+       "user=bob@x client=10.0.0.2 reason=timeout retrieved=2 marked_deleted=0 mode=keep"},
+  };
+  Health h = summarize(events);
+  REQUIRE(h.abnormal_ends.size() == 1);
+  const AbnormalEnds& g = h.abnormal_ends[0];
+  CHECK(g.last_mode == "delete");
+  CHECK(g.last_marked_deleted == 4);
+  CHECK(g.retrieved_not_removed == 6);
+  CHECK(g.explanation.find("asked to delete 4 messages") != std::string::npos);
+}
+
+TEST_CASE("Two drops in the same second: the first listed (newest) explains the group") {
+  std::vector<EventView> events = {
+      {500, "pop3-abnormal-end",
+       "user=bob@x client=10.0.0.2 reason=disconnect retrieved=2 marked_deleted=1 mode=delete"},
+      {500, "pop3-abnormal-end",
+       "user=bob@x client=10.0.0.2 reason=disconnect retrieved=2 marked_deleted=0 mode=keep"},
+  };
+  Health h = summarize(events);
+  REQUIRE(h.abnormal_ends.size() == 1);
+  CHECK(h.abnormal_ends[0].last_mode == "delete");
+}

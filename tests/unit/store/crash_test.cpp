@@ -46,7 +46,7 @@ namespace {
     const std::size_t size = kind == 0  ? 1'000'000 + rng() % 2'000'000
                              : kind < 4 ? rng() % 300'000
                                         : rng() % 2'000;
-    auto bytes = std::make_shared<std::string>(pattern_bytes(size, seed * 100'000 + n));
+    auto bytes = std::make_shared<std::string>(stored_form_bytes(size + 2, seed * 100'000 + n));
     auto rcpt = rng() % 3;
     ++in_flight;
     auto spool = std::make_shared<Spool>(options, pool);

@@ -248,13 +248,14 @@ TEST_CASE("a kept partial never suppresses its complete copy, which supersedes i
   CHECK(stats_of(*env).partials_superseded == 1);
   auto events = events_of(*env, "partial-superseded");
   REQUIRE(events.size() == 1);
-  CHECK(events[0].text.find("removed=yes") != std::string::npos);
+  CHECK(events[0].text.find("removed=yes downloaded=no") != std::string::npos);
+  CHECK_FALSE(d.superseded_partial_downloaded);
   auto txn = env->begin_read();
   CHECK_FALSE(find_dedup(*txn, box, kPartial).has_value());
   CHECK(check_consistency(*env).has_value());
 }
 
-TEST_CASE("a partial already retrieved stays, and the complete copy is still delivered") {
+TEST_CASE("a partial already downloaded goes too, in the same txn, and the event says so") {
   TempDir dir;
   auto env = open_store(options_for(dir.path()));
   add_users(*env, {"a@x.org"});
@@ -267,13 +268,24 @@ TEST_CASE("a partial already retrieved stays, and the complete copy is still del
   }));
   auto full = deliver_now(*env, complete("half and the rest", {"a@x.org"}));
   REQUIRE(full.has_value());
-  CHECK_FALSE(full->delivered[0].suppressed);
-  CHECK_FALSE(full->delivered[0].superseded_partial_uid.has_value());
-  CHECK(full->delivered[0].retrieved_partial_uid == std::optional<std::uint32_t>(uid));
-  CHECK(count_messages(*env, "a@x.org") == 2);
-  CHECK(events_of(*env, "partial-superseded")[0].text.find("removed=no reason=already-retrieved") !=
-        std::string::npos);
-  CHECK(stats_of(*env).partials_superseded == 0);
+  const Delivered& d = full->delivered[0];
+  CHECK_FALSE(d.suppressed);
+  CHECK(d.superseded_partial_uid == std::optional<std::uint32_t>(uid));
+  CHECK(d.superseded_partial_downloaded);
+  auto list = list_messages(*env, box);
+  REQUIRE(list->size() == 1);  // only the complete copy
+  CHECK((*list)[0].uid == d.uid);
+  CHECK(((*list)[0].flags & kFlagPartial) == 0);
+  const auto events = events_of(*env, "partial-superseded");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].text.find("uid=" + std::to_string(uid) + " ") != std::string::npos);
+  CHECK(events[0].text.find("removed=yes downloaded=yes") != std::string::npos);
+  CHECK(stats_of(*env).partials_superseded == 1);
+  {
+    auto txn = env->begin_read();
+    CHECK_FALSE(find_dedup(*txn, box, kPartial).has_value());
+  }
+  CHECK(check_consistency(*env, true).has_value());
 }
 
 TEST_CASE("a second partial replaces the first, and a partial of a stored message is dropped") {

@@ -24,24 +24,30 @@ Result<void> test_v2(WriteTxn& txn) {
 
 }  // namespace
 
-TEST_CASE("a new store is created at schema version 1 and keeps it on reopen") {
+// Opens a store at version 1 (the creation only), as a build before the stored form made it.
+static void open_at_v1(const std::string& dir) {
+  const MigrationStep v1[] = {schema_steps()[0]};
+  REQUIRE(Env::open(options_for(dir), v1).has_value());
+}
+
+TEST_CASE("a new store is created at the latest schema version and keeps it on reopen") {
   TempDir dir;
   {
     auto env = open_store(options_for(dir.path()));
     auto txn = env->begin_read();
     REQUIRE(txn.has_value());
-    CHECK(schema_version(*txn) == 1);
+    CHECK(schema_version(*txn) == schema_steps().size());
     CHECK(std::filesystem::exists(options_for(dir.path()).data_dir + "/data.mdb"));
   }
   auto env = open_store(options_for(dir.path()));
   auto txn = env->begin_read();
   REQUIRE(txn.has_value());
-  CHECK(schema_version(*txn) == 1);
+  CHECK(schema_version(*txn) == 2);
 }
 
 TEST_CASE("the migration hook runs each step once, from the stored version") {
   TempDir dir;
-  { auto env = open_store(options_for(dir.path())); }
+  open_at_v1(dir.path());
   g_v2_runs = 0;
   const MigrationStep steps[] = {schema_steps()[0], &test_v2};
   for (int round = 0; round < 2; ++round) {
@@ -59,7 +65,7 @@ TEST_CASE("the migration hook runs each step once, from the stored version") {
 
 TEST_CASE("a store newer than this build is refused") {
   TempDir dir;
-  const MigrationStep steps[] = {schema_steps()[0], &test_v2};
+  const MigrationStep steps[] = {schema_steps()[0], schema_steps()[1], &test_v2};
   { REQUIRE(Env::open(options_for(dir.path()), steps).has_value()); }
   auto env = Env::open(options_for(dir.path()));
   REQUIRE_FALSE(env.has_value());
@@ -69,7 +75,7 @@ TEST_CASE("a store newer than this build is refused") {
 
 TEST_CASE("a failing migration step leaves the store at its old version") {
   TempDir dir;
-  { auto env = open_store(options_for(dir.path())); }
+  open_at_v1(dir.path());
   auto failing = [](WriteTxn& txn) -> Result<void> {
     (void)set_setting(txn, "half", "done");
     return postern::core::make_error(Errc::io, "test-step");
@@ -78,8 +84,10 @@ TEST_CASE("a failing migration step leaves the store at its old version") {
   auto bad = Env::open(options_for(dir.path()), steps);
   REQUIRE_FALSE(bad.has_value());
   CHECK(std::string(bad.error().where) == "test-step");
-  auto env = open_store(options_for(dir.path()));
-  auto txn = env->begin_read();
+  const MigrationStep v1[] = {schema_steps()[0]};
+  auto env = Env::open(options_for(dir.path()), v1);
+  REQUIRE(env.has_value());
+  auto txn = (*env)->begin_read();
   REQUIRE(txn.has_value());
   CHECK(schema_version(*txn) == 1);
   CHECK_FALSE(get_setting(*txn, "half").has_value());

@@ -25,11 +25,11 @@ TEST_CASE("export then import into a fresh store is byte-exact with ids and flag
   };
   const std::vector<Sent> sent = {
       {"bob@x.org", "", 1000},
-      {"bob@x.org", pattern_bytes(kChunkBytes, 2), 1001},
-      {"ann@y.org", pattern_bytes(kChunkBytes + 1, 3), 1002},
+      {"bob@x.org", stored_form_bytes(kChunkBytes, 2), 1001},
+      {"ann@y.org", stored_form_bytes(kChunkBytes + 1, 3), 1002},
       {"bob@x.org", "From: a\r\n\r\nshared\r\n", 1003},
       {"ann@y.org", "From: a\r\n\r\nshared\r\n", 1003},
-      {"bob@x.org", pattern_bytes(300'000, 4), 1004},
+      {"bob@x.org", stored_form_bytes(300'000, 4), 1004},
   };
   for (const auto& s : sent) {
     REQUIRE(deliver_now(*src, request_to(memory_body(s.bytes), {s.to.c_str()}, s.at)));

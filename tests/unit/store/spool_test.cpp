@@ -59,7 +59,7 @@ TEST_CASE("a large body is written to one spool file with its SHA-256") {
   const Options o = options_for(dir.path());
   auto env = open_store(o);
   InlineExecutor ex;
-  const std::string bytes = pattern_bytes(5 * Spool::kBufferBytes + 123);
+  const std::string bytes = stored_form_bytes(5 * Spool::kBufferBytes + 123);
   Spool spool(o, ex);
   for (std::size_t at = 0; at < bytes.size(); at += 1000) {
     spool.append(std::string_view(bytes).substr(at, 1000));
@@ -83,7 +83,7 @@ TEST_CASE("wants_more turns false with two buffers outstanding and back true aft
   Spool spool(o, ex);
   int writable_calls = 0;
   spool.set_on_writable([&] { ++writable_calls; });
-  const std::string buf(Spool::kBufferBytes, 'x');
+  const std::string buf(Spool::kBufferBytes, 'x');  // no line end: finish adds CRLF
   spool.append(buf);  // first buffer: submitted
   CHECK(ex.pending() == 1);
   CHECK(spool.wants_more());
@@ -102,8 +102,8 @@ TEST_CASE("wants_more turns false with two buffers outstanding and back true aft
   ex.run_all();
   REQUIRE(got.has_value());
   REQUIRE(got->has_value());
-  CHECK((*got)->size == 2 * Spool::kBufferBytes);
-  CHECK((*got)->hash == sha256(buf + buf));
+  CHECK((*got)->size == 2 * Spool::kBufferBytes + 2);
+  CHECK((*got)->hash == sha256(buf + buf + "\r\n"));
 }
 
 TEST_CASE("a spool destroyed before finishing removes its file") {

@@ -40,6 +40,26 @@ inline std::string pattern_bytes(std::size_t n, std::uint32_t seed = 1) {
   return out;
 }
 
+// pattern_bytes(n) in the stored form (store/stored_form.h): no CR or LF except CRLF pairs,
+// one every 78 octets and one at the end, so neither the spool nor the import changes it.
+// REQUIRES: n == 0 or n >= 2.
+inline std::string stored_form_bytes(std::size_t n, std::uint32_t seed = 1) {
+  std::string out = pattern_bytes(n, seed);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (out[i] == '\r' || out[i] == '\n') out[i] = 'x';
+    if (i % 78 == 76 && i + 1 < n) {
+      out[i] = '\r';
+      out[i + 1] = '\n';
+      ++i;
+    }
+  }
+  if (n >= 2) {
+    out[n - 2] = '\r';
+    out[n - 1] = '\n';
+  }
+  return out;
+}
+
 inline SpooledBody memory_body(std::string bytes) {
   SpooledBody b;
   b.size = bytes.size();

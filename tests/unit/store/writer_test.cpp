@@ -95,7 +95,7 @@ TEST_CASE("a spooled delivery through the writer removes the spool file after co
   auto env = open_store(o);
   add_users(*env, {"a@x.org", "b@x.org"});
   InlineExecutor ex;
-  const std::string bytes = pattern_bytes(3 * kChunkBytes + 17);
+  const std::string bytes = stored_form_bytes(3 * kChunkBytes + 17);
   Spool spool(o, ex);
   spool.append(bytes);
   std::optional<Result<DeliveryOutcome>> outcome;

@@ -70,8 +70,13 @@ TEST_CASE("the first start creates a self-signed P-256 pair and later starts rel
   CHECK(std::string(subject) == "CN=mail.example.net");
   CHECK(crt->issuer_raw.len == crt->subject_raw.len);
   CHECK(dns_names(**first) == std::vector<std::string>{"mail.example.net", "localhost"});
+  CHECK((*first)->dns_names() == std::vector<std::string>{"mail.example.net", "localhost"});
+  CHECK((*first)->self_made());
+  // 825 days at most (CA/B BR §6.3.2), from an hour before now.
+  CHECK((*first)->not_before() == clock.now() - std::chrono::hours(1));
+  CHECK((*first)->not_after() - (*first)->not_before() == std::chrono::hours(825 * 24));
   CHECK(crt->valid_from.year == 2023);
-  CHECK(crt->valid_to.year == 2033);
+  CHECK(crt->valid_to.year == 2026);
   CHECK(crt->serial.len == 16);
   CHECK(mbedtls_pk_get_type((*first)->key()) == MBEDTLS_PK_ECKEY);
   CHECK(mbedtls_pk_ec(*(*first)->key())->grp.id == MBEDTLS_ECP_DP_SECP256R1);

@@ -27,7 +27,9 @@ inline std::shared_ptr<Credentials> make_credentials(const std::string& dir,
 
 // Moves ciphertext both ways until neither side produces any; returns false on
 // a TLS error (the failing side's error is left in *error when given).
-inline bool pump(Filter& client, Filter& server, core::Error* error = nullptr) {
+// `server_wire`, when given, receives every byte the server sent.
+inline bool pump(Filter& client, Filter& server, core::Error* error = nullptr,
+                 std::string* server_wire = nullptr) {
   for (int round = 0; round < 64; ++round) {
     auto c = client.handshake();
     if (!c) {
@@ -42,6 +44,7 @@ inline bool pump(Filter& client, Filter& server, core::Error* error = nullptr) {
       return false;
     }
     std::string to_client = server.take_ciphertext();
+    if (server_wire != nullptr) *server_wire += to_client;
     client.feed_ciphertext(to_client);
     if (to_server.empty() && to_client.empty() && *c && *s) return true;
   }
@@ -56,9 +59,10 @@ struct Pair {
 };
 
 inline Pair make_pair(std::shared_ptr<Credentials> creds, ClientOptions options = {},
-                      const std::string& hostname = "localhost") {
+                      const std::string& hostname = "localhost",
+                      const ServerOptions& server_options = {}) {
   Pair p;
-  auto sc = ServerConfig::create(creds);
+  auto sc = ServerConfig::create(creds, server_options);
   REQUIRE(sc);
   p.server_config = std::move(*sc);
   auto cc = ClientConfig::create(options);
