@@ -68,6 +68,12 @@ core::Result<std::unique_ptr<store::Env>, std::string> open_store(Settings& sett
     return "cannot open the store in " + settings.data_dir + ": " + explain(env.error());
   }
   if (auto saved = apply_saved_settings(**env, settings); !saved) return saved.error();
+  // A map size saved in the store (to grow a store that outgrew the board's) wins; no
+  // transaction is live yet, as mdb_env_set_mapsize requires.
+  if ((settings.map_size_mb << 20) != options.map_bytes) {
+    if (auto resized = (*env)->set_map_bytes(settings.map_size_mb << 20); !resized)
+      return "cannot resize the store's map: " + explain(resized.error());
+  }
   // Saved pbkdf2_iterations may differ from the board's: new hashes use the saved one.
   return std::move(*env);
 }

@@ -93,6 +93,24 @@ class PageRunner final : public AdminRunner {
   ServiceContext& context_;
 };
 
+// Why new mail is refused for lack of space, in the owner's words; empty when it is not.
+// The Writer's last full error says which limit was hit; a disk with less than 1 MiB free
+// is full whatever the last delivery met (the spool fills first).
+std::string storage_problem(const core::Error* full, bool disk_known, std::uint64_t disk_free) {
+  if (full != nullptr && full->sys == MDB_MAP_FULL) {
+    return "Store full: the mail store has reached its size limit (map_size_mb), so new mail "
+           "is refused for now (senders retry later). Delete mail (a POP3 client that removes "
+           "what it downloads), or raise map_size_mb and restart; mail is accepted again as "
+           "soon as there is room.";
+  }
+  if (full != nullptr || (disk_known && disk_free < (1u << 20))) {
+    return "Disk full: the data folder's disk has no space left, so new mail is refused for "
+           "now (senders retry later). Free some space on it; mail is accepted again at once, "
+           "with no restart.";
+  }
+  return {};
+}
+
 class AppBackend final : public http::Backend {
  public:
   AppBackend(ServiceContext& context, const Settings& settings, HttpHooks hooks)
@@ -121,6 +139,8 @@ class AppBackend final : public http::Backend {
       o.disk_free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
       o.disk_total_bytes = static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize;
     }
+    o.storage_problem =
+        storage_problem(context_.writer.full(), o.disk_total_bytes != 0, o.disk_free_bytes);
     if (auto counts = store::store_counts(context_.env)) {
       o.map_used_bytes = counts->map_used_bytes;
       o.map_bytes = counts->map_bytes;

@@ -52,7 +52,9 @@ diag::TraceOptions page_trace_options() {
 }  // namespace
 
 std::vector<diag::MonitorTarget> monitor_targets(const Settings& settings) {
-  if (settings.link_monitor_targets.empty()) return diag::default_targets();
+  // The host board is loopback only: it probes nothing the owner did not name.
+  if (settings.link_monitor_targets.empty())
+    return settings.link_auto_probes ? diag::default_targets() : std::vector<diag::MonitorTarget>{};
   std::vector<diag::MonitorTarget> out;
   for (const auto& address : settings.link_monitor_targets) out.push_back({address, "configured"});
   return out;
@@ -106,6 +108,7 @@ core::Result<void, std::string> LinkService::start_monitor(const Settings& setti
   monitor_.reset();
   flush_samples();
   targets_ = monitor_targets(settings);
+  auto_probes_ = settings.link_auto_probes;
   interval_ = settings.link_monitor_interval;
   diag::MonitorOptions options;
   options.interval = std::chrono::duration_cast<std::chrono::milliseconds>(interval_);
@@ -158,7 +161,7 @@ void LinkService::stop() {
 }
 
 void LinkService::on_broken_session(std::string_view peer_address) {
-  if (stopped_) return;
+  if (stopped_ || !auto_probes_) return;
   const std::string peer = strip_mapped(peer_address);
   // Loopback: nothing to learn about a path of zero hops (and e2e tests break sessions
   // on loopback all day). The auto-tracer decides the same (policy.skip_loopback).
@@ -248,6 +251,7 @@ core::Result<std::unique_ptr<LinkService::Run>, LinkService::Refusal> LinkServic
     auto s = weak.lock();
     if (!s || s->cancelled) return;
     if (!r) return fail(r.error());
+    POSTERN_LOG_INFO("diag event=probe target=%s by=page-trace", r->numeric.c_str());
     diag::TraceResult header;
     header.target = name;
     header.mx = r->mx;

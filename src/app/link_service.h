@@ -47,7 +47,8 @@ struct LinkSeriesView {
   std::vector<store::LinkSample> samples;  // oldest first
 };
 
-// The targets the monitor probes: the configured ones, else the gateway and DNS server.
+// The targets the monitor probes: the configured ones, else (link_auto_probes, device
+// boards) the gateway and DNS server, else none.
 std::vector<diag::MonitorTarget> monitor_targets(const Settings& settings);
 
 // A trace's failure (resolution, socket) in the owner's words.
@@ -86,7 +87,8 @@ class LinkService {
   LinkService& operator=(const LinkService&) = delete;
 
   // From the SMTP/POP3 glue: DATA broken off, or a POP3 session ended without QUIT.
-  // Probes the peer for a while and traces it once (rate-limited); loopback is skipped.
+  // Probes the peer for a while and traces it once (rate-limited); loopback is skipped, and
+  // everything when settings.link_auto_probes is off (the host board).
   void on_broken_session(std::string_view peer_address);
 
   // Validates `host` (diag::validate_target), resolves it (MX first) and traces it.
@@ -118,6 +120,7 @@ class LinkService {
   LinkServiceDeps deps_;
   std::vector<diag::MonitorTarget> targets_;
   std::chrono::seconds interval_{60};
+  bool auto_probes_ = true;
   bool stopped_ = false;
   std::vector<diag::MonitorSample> pending_;  // this round's samples, saved together
   std::unique_ptr<diag::Resolver> resolver_;  // null when c-ares could not start

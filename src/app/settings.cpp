@@ -152,9 +152,9 @@ const std::vector<Key>& keys() {
       {"max_message_bytes", Scope::live,
        number(&Settings::max_message_bytes, 65536, 1ull << 32, "max_message_bytes"),
        "The largest message accepted, in bytes (at least 65536, RFC 5321)."},
-      {"map_size_mb", Scope::start_only,
+      {"map_size_mb", Scope::restart,
        number(&Settings::map_size_mb, 8, 1ull << 20, "map_size_mb"),
-       "The most the store may grow to, in MiB (board profile)."},
+       "The most the store may grow to, in MiB; a saved value takes effect at the next start."},
       {"memory_budget_mb", Scope::start_only,
        number(&Settings::memory_budget_mb, 8, 1ull << 20, "memory_budget_mb"),
        "The memory postern plans for, in MiB (board profile)."},
@@ -232,10 +232,15 @@ const std::vector<Key>& keys() {
          s.link_monitor_targets = std::move(targets);
          return {};
        },
-       "Addresses the link monitor pings, comma-separated (empty: gateway and DNS server)."},
+       "Addresses the link monitor pings, comma-separated (empty: none on the host board; the "
+       "gateway and DNS server on device boards, where link_auto_probes is yes)."},
       {"link_monitor_interval_s", Scope::live,
        seconds(&Settings::link_monitor_interval, 1, 86400, "link_monitor_interval_s"),
        "Seconds between link monitor rounds."},
+      // A board property: probes nobody named (gateway, DNS server, peers of broken sessions).
+      {"link_auto_probes", Scope::start_only, flag(&Settings::link_auto_probes, "link_auto_probes"),
+       "yes: the link monitor also probes the gateway, the DNS server and peers of broken "
+       "sessions (device boards); no: only link_monitor_targets (host board)."},
   };
   return table;
 }
@@ -365,6 +370,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"dedup_window_h", std::to_string(s.dedup_window.count())},
       {"partial_policy", s.partial_policy == PartialPolicy::discard ? "discard" : "keep-as-alert"},
       {"link_monitor_targets", join(s.link_monitor_targets)},
+      {"link_auto_probes", s.link_auto_probes ? "yes" : "no"},
       {"link_monitor_interval_s", std::to_string(s.link_monitor_interval.count())},
   };
 }

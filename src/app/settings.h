@@ -62,8 +62,11 @@ struct Settings {
   std::chrono::hours dedup_window{120};
   PartialPolicy partial_policy = PartialPolicy::discard;
   // Link monitor (app/link_service): numeric addresses, comma-separated; empty means the
-  // default gateway and the DNS server (diag::default_targets()).
+  // default gateway and the DNS server (diag::default_targets()) when link_auto_probes is on.
   std::vector<std::string> link_monitor_targets;
+  // Probes nobody named: the gateway and DNS server above, and the peers of broken sessions
+  // (monitored and auto-traced). Off on the loopback-only host board, on for devices.
+  bool link_auto_probes = true;
   std::chrono::seconds link_monitor_interval{60};
   // Keys set by apply(), with their origin; the rest are compiled defaults.
   std::map<std::string, Origin, std::less<>> origins;

@@ -52,6 +52,7 @@ void UvTraceStarter::start(const std::string& address, std::function<void(TraceR
   const std::uint64_t id = next_++;
   TraceResult header;
   header.target = address;
+  POSTERN_LOG_INFO("diag event=probe target=%s by=auto-trace", address.c_str());
   auto tracer = Tracer::start(
       loop_, ss, options_, nullptr,
       [this, id, done = std::move(done)](TraceResult result) {

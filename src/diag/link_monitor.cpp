@@ -162,6 +162,17 @@ void LinkMonitor::round() {
   for (const auto& target : targets()) {
     auto address = numeric_address(target.address);
     if (!address) continue;
+    // Every probe target is logged, parseably: at info the first time this monitor probes it
+    // (the e2e harness checks no test probes outside loopback), at debug on later rounds.
+    if (std::find(announced_.begin(), announced_.end(), target.address) == announced_.end()) {
+      if (announced_.size() >= kMaxAnnounced) announced_.erase(announced_.begin());
+      announced_.push_back(target.address);
+      POSTERN_LOG_INFO("diag event=probe target=%s by=monitor role=%s", target.address.c_str(),
+                       target.role.c_str());
+    } else {
+      POSTERN_LOG_DEBUG("diag event=probe target=%s by=monitor role=%s", target.address.c_str(),
+                        target.role.c_str());
+    }
     const std::uint64_t id = next_++;
     MonitorSample base{target.address, target.role, now, -1, 0, 0};
     auto tracer = Tracer::start(

@@ -94,6 +94,9 @@ class LinkMonitor {
   SampleFn on_sample_;
   uv_timer_t* timer_ = nullptr;  // freed in its close callback
   std::uint64_t next_ = 0;
+  // Targets already logged at info (fixed ones plus the latest peers; bounded).
+  static constexpr std::size_t kMaxAnnounced = 64;
+  std::vector<std::string> announced_;
   std::vector<std::pair<std::uint64_t, std::unique_ptr<Tracer>>> running_;
 };
 

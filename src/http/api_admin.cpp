@@ -49,6 +49,7 @@ void Api::on_status(Call& call) {
                 {"map_bytes", o.map_bytes},
                 {"disk_free_bytes", o.disk_free_bytes},
                 {"disk_total_bytes", o.disk_total_bytes},
+                {"storage_problem", o.storage_problem.empty() ? Json() : Json(o.storage_problem)},
                 {"messages", o.messages},
                 {"users", o.users},
                 {"domains", o.domains},

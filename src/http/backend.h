@@ -44,6 +44,8 @@ struct Overview {
   std::uint64_t memory_rss_bytes = 0;  // VmRSS from /proc/self/status; 0 if unknown
   std::uint64_t map_used_bytes = 0, map_bytes = 0;
   std::uint64_t disk_free_bytes = 0, disk_total_bytes = 0;  // statvfs of the data dir
+  // In the owner's words when new mail is refused for lack of space ("Disk full: ..."); else empty.
+  std::string storage_problem;
   std::uint64_t messages = 0, users = 0, domains = 0;
   // Open connections per service ("smtp", "pop3", "http", ...).
   std::vector<std::pair<std::string, std::uint64_t>> connections;

@@ -253,6 +253,52 @@ Result<std::unique_ptr<Env>> Env::open(const Options& options,
   return env;
 }
 
+Result<void> Env::set_map_bytes(std::uint64_t bytes) {
+  std::uint64_t map = std::max(std::min(bytes, kMaxMapBytes), kMinMapBytes);
+  for (;;) {
+    const int rc = mdb_env_set_mapsize(env_, static_cast<std::size_t>(map));
+    if (rc == 0) break;
+    if (rc == ENOMEM && map > kMinMapBytes) {
+      map /= 2;
+      continue;
+    }
+    return mdb_error(rc, "set-mapsize");
+  }
+  MDB_envinfo info;
+  if (int rc = mdb_env_info(env_, &info); rc != 0) return mdb_error(rc, "env-info");
+  map_bytes_ = info.me_mapsize;
+  POSTERN_LOG_INFO("store event=map-resized asked=%llu map_bytes=%llu",
+                   static_cast<unsigned long long>(bytes),
+                   static_cast<unsigned long long>(map_bytes_));
+  return {};
+}
+
+std::uint64_t Env::reserve_bytes() const {
+  return std::clamp<std::uint64_t>(map_bytes_ / 64, 256u << 10, 16u << 20);
+}
+
+Result<void> Env::check_reserve(Txn& txn) const {
+  MDB_stat st;
+  if (int rc = mdb_env_stat(env_, &st); rc != 0) return mdb_error(rc, "env-stat");
+  const std::uint64_t page = st.ms_psize;
+  std::uint64_t used = 2;  // the meta pages
+  auto add = [&](MDB_dbi dbi) -> Result<void> {
+    MDB_stat s;
+    if (int rc = mdb_stat(txn.handle(), dbi, &s); rc != 0) return mdb_error(rc, "stat");
+    used += s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages;
+    return {};
+  };
+  for (MDB_dbi dbi : {MDB_dbi{0}, MDB_dbi{1}}) {  // LMDB's free list and main tree
+    if (auto r = add(dbi); !r) return r;
+  }
+  for (int i = 0; i < kDbCount; ++i) {
+    if (auto r = add(dbis_[i]); !r) return r;
+  }
+  if ((used * page) + reserve_bytes() > map_bytes_)
+    return Error{Errc::full, MDB_MAP_FULL, "map-reserve"};
+  return {};
+}
+
 Result<ReadTxn> Env::begin_read() const {
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);

@@ -156,6 +156,20 @@ class Env {
   // The map LMDB uses (mdb_env_info): after clamping and ENOMEM halving, or
   // larger when an existing file already holds more.
   std::uint64_t map_bytes() const { return map_bytes_; }
+  // Changes the map size (mdb_env_set_mapsize) to `bytes`, clamped and halved on ENOMEM as
+  // at open; LMDB never goes below the data already in the file. Used when a size saved in
+  // the store differs from the board's. REQUIRES: no transaction of this process is live
+  // (call it before any other thread uses the Env).
+  Result<void> set_map_bytes(std::uint64_t bytes);
+  // The part of the map kept free for deletions: mail is refused (Errc::full, sys
+  // MDB_MAP_FULL) once it would leave less than this, so a POP3 client can still delete
+  // mail to make room (a deletion copies pages on write; in a map with no free page even
+  // that fails). 1/64 of the map, between 256 KiB and 16 MiB.
+  std::uint64_t reserve_bytes() const;
+  // Errc::full (sys MDB_MAP_FULL, where "map-reserve") when the pages in use as `txn` sees
+  // them (every tree, the free list's own pages and the two meta pages) leave less than
+  // reserve_bytes() of the map. Pages on the free list count as free.
+  Result<void> check_reserve(Txn& txn) const;
 
  private:
   Env() = default;

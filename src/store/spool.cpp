@@ -42,7 +42,12 @@ struct Spool::State {
   std::optional<Error> error;
   Digest digest{};
 
-  bool wants_more() const { return (in_flight ? 1u : 0u) + full.size() < 2; }
+  // Loop thread: a write failed (disk full...). Later bytes are dropped, not buffered, and
+  // input never pauses: finish() reports the error (before this, buffers piled up while
+  // the input waited for a write that never came, and the client hung until its timeout).
+  bool failed = false;
+
+  bool wants_more() const { return failed || (in_flight ? 1u : 0u) + full.size() < 2; }
 
   // Pool thread: create (first time) and write one buffer at `at`.
   void write(const std::string& buf, std::uint64_t at) noexcept {
@@ -112,6 +117,7 @@ void Spool::append(std::string_view bytes) {
 void Spool::buffer(std::string_view bytes) {
   State& st = *state_;
   st.size += bytes.size();
+  if (st.failed) return;
   while (!bytes.empty()) {
     std::size_t take = std::min(bytes.size(), kBufferBytes - st.filling.size());
     st.filling.append(bytes.substr(0, take));
@@ -161,7 +167,11 @@ void Spool::pump() {
                              State::cleanup(st);
                              return;
                            }
-                           if (st->error) st->full.clear();  // nothing more will be written
+                           if (st->error) {  // nothing more will be written
+                             st->full.clear();
+                             st->filling.clear();
+                             st->failed = true;
+                           }
                            pump();
                            if (blocked && st->wants_more() && st->on_writable && !st->finishing) {
                              st->on_writable();

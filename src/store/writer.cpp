@@ -1,6 +1,7 @@
 // Group commit over nested LMDB transactions, one batch in flight at a time.
 #include "store/writer.h"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -10,9 +11,27 @@ namespace postern::store {
 struct Writer::Batch {
   std::vector<Job> jobs;
   std::optional<Error> error;  // set when the whole batch failed
+  std::optional<Error> full;   // a job or the batch failed for lack of space
   bool committed = false;
-  bool outcome_unknown = false;  // the outer commit failed for a reason other than full
+  bool outcome_unknown = false;  // the outer commit failed and may have landed
+  bool delivered = false;        // a job that stores mail (weight > 0) kept its changes
 };
+
+namespace {
+
+// A counter bumped by the small commit that releases freed pages while the store is full.
+constexpr const char* kStatReleaseCommits = "stat:page-release-commits";
+
+// LMDB turns a short write(2) of data pages (what a filling disk gives) into EIO, so an
+// EIO or other failed commit on a data folder with almost no space left is a full disk.
+bool disk_nearly_full(const std::string& dir, std::uint64_t batch_bytes) {
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return false;
+  const std::uint64_t free = std::uint64_t{fs.f_bavail} * fs.f_frsize;
+  return free < batch_bytes + (1u << 20);
+}
+
+}  // namespace
 
 Writer::Writer(Env& env, core::Executor& executor, Committer committer)
     : env_(env), executor_(executor), committer_(std::move(committer)) {
@@ -44,11 +63,15 @@ void Writer::deliver(DeliveryRequest request, std::function<void(Result<Delivery
       Job stage;
       stage.solo = true;
       stage.weight = std::uint64_t{kStageChunks} * kChunkBytes;
-      stage.apply = [req, staging_error, first](WriteTxn& txn) {
-        if (*staging_error) return false;
+      stage.apply = [req, staging_error, first](WriteTxn& txn) -> Result<void> {
+        if (*staging_error) return **staging_error;
         auto r = stage_chunks(txn, req->body, first, kStageChunks);
-        if (!r) *staging_error = r.error();
-        return r.has_value();
+        if (r) r = txn.env().check_reserve(txn);
+        if (!r) {
+          *staging_error = r.error();
+          return r.error();
+        }
+        return {};
       };
       stage.done = [](const Error*) {};  // the delivery's own done reports
       enqueue(std::move(stage));
@@ -57,13 +80,18 @@ void Writer::deliver(DeliveryRequest request, std::function<void(Result<Delivery
   Job job;
   auto slot = std::make_shared<std::optional<Result<DeliveryOutcome>>>();
   job.weight = req->body.size;
-  job.apply = [req, slot, staging_error](WriteTxn& txn) {
+  job.apply = [req, slot, staging_error](WriteTxn& txn) -> Result<void> {
     if (*staging_error) {
       slot->emplace(**staging_error);
     } else {
       slot->emplace(store::deliver(txn, *req));
+      if ((*slot)->has_value()) {
+        // Mail may not eat the map's reserve: deletions need it to make room.
+        if (auto room = txn.env().check_reserve(txn); !room) slot->emplace(room.error());
+      }
     }
-    return (*slot)->has_value();
+    if (!(*slot)->has_value()) return (*slot)->error();
+    return {};
   };
   job.done = [done = std::move(done), slot](const Error* batch_error) {
     if (batch_error != nullptr) {
@@ -109,9 +137,11 @@ void Writer::start_batch() {
 
 void Writer::run_batch(Env& env, const Committer& committer, Batch& batch) noexcept {
   auto txn = env.begin_write();
+  std::uint64_t weight = 0;
   if (!txn) {
     batch.error = txn.error();
   } else {
+    const std::size_t txn_id = mdb_txn_id(txn->handle());
     for (Job& job : batch.jobs) {
       auto child = txn->nested();
       if (!child) {
@@ -120,13 +150,17 @@ void Writer::run_batch(Env& env, const Committer& committer, Batch& batch) noexc
         batch.error = child.error();
         break;
       }
-      if (job.apply(*child)) {
+      weight += job.weight;
+      if (auto kept = job.apply(*child); kept) {
         if (auto r = child->commit(); !r) {
           // A failed merge may leave the parent half-updated: drop the batch.
           batch.error = r.error();
           break;
         }
+        if (job.weight > 0) batch.delivered = true;
       } else {
+        // A mailbox over its quota (sys 0) is that mailbox's problem, not a full store.
+        if (kept.error().code == Errc::full && kept.error().sys != 0) batch.full = kept.error();
         child->abort();
       }
     }
@@ -135,7 +169,21 @@ void Writer::run_batch(Env& env, const Committer& committer, Batch& batch) noexc
         batch.committed = true;
       } else {
         batch.error = r.error();
-        batch.outcome_unknown = r.error().code != Errc::full;
+        // Did it land? LMDB writes the meta page last, and a failed meta write marks the
+        // env fatal (MDB_PANIC on every later begin). With the env intact and the last
+        // committed txn still older than ours, the old meta stands: nothing of the batch
+        // landed, so it is a resource or I/O error, not fatal (DESIGN.md: fatal is an
+        // unknown outcome).
+        auto probe = env.begin_read();
+        if (!probe) {
+          batch.error = probe.error();
+          batch.outcome_unknown = true;
+        } else if (mdb_txn_id(probe->handle()) >= txn_id) {
+          batch.outcome_unknown = true;  // it landed, or another process wrote meanwhile
+        } else if (batch.error->code != Errc::full &&
+                   disk_nearly_full(env.options().data_dir, weight)) {
+          batch.error->code = Errc::full;
+        }
       }
     }
   }
@@ -143,6 +191,7 @@ void Writer::run_batch(Env& env, const Committer& committer, Batch& batch) noexc
     // Probe: if the failure left LMDB in its fatal state, the next begin says so.
     if (auto probe = env.begin_read(); !probe) batch.error = probe.error();
   }
+  if (batch.error && batch.error->code == Errc::full) batch.full = batch.error;
   for (Job& job : batch.jobs) {
     if (job.after_batch) job.after_batch();
   }
@@ -150,6 +199,29 @@ void Writer::run_batch(Env& env, const Committer& committer, Batch& batch) noexc
 
 void Writer::finish_batch(Batch& batch) {
   if (batch.committed) ++commits_;
+  if (batch.full) {
+    if (!full_) {
+      POSTERN_LOG_WARN("store event=full where=%s sys=%d reason=%s", batch.full->where,
+                       batch.full->sys, batch.full->sys == MDB_MAP_FULL ? "map-full" : "disk-full");
+    }
+    full_ = batch.full;
+  } else if (batch.committed && batch.delivered && full_) {
+    POSTERN_LOG_INFO("store event=space-available");
+    full_.reset();
+  }
+  if (batch.committed && full_ && !release_queued_) {
+    // Pages freed by txn T (mail deleted to make room) are reused only from txn T + 2
+    // on (no reader can still see them): while full, follow a commit with a small one.
+    release_queued_ = true;
+    Job tick;
+    tick.apply = [](WriteTxn& txn) -> Result<void> {
+      auto n = next_sequence(txn, kStatReleaseCommits);
+      if (!n) return n.error();
+      return {};
+    };
+    tick.done = [this](const Error*) { release_queued_ = false; };
+    queue_.push_back(std::move(tick));
+  }
   if (batch.error) {
     Error e = *batch.error;
     if (e.code == Errc::fatal || batch.outcome_unknown) {

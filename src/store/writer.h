@@ -12,9 +12,13 @@
 // LMDB holds a txn's dirty pages in memory until the commit. If the outer commit fails with an
 // unknown outcome, or LMDB reports MDB_PANIC, the Writer latches a sticky fatal error (leveldb's
 // bg_error_): that batch's jobs and every later submit get Errc::fatal.
-// Disk or map full at the outer commit is not fatal: LMDB writes the meta page
-// only after the data pages are written and synced, so the batch is known not
-// to have landed; its jobs get Errc::full and the next batch may succeed.
+// A failed outer commit whose outcome is known is not fatal: LMDB writes the meta page only
+// after the data pages are written and synced, and a failed meta write leaves the env in
+// MDB_PANIC; so with the env intact and no newer txn committed, the batch did not land. Its
+// jobs get Errc::full (disk or map full: ENOSPC, MDB_MAP_FULL, or LMDB's EIO for a short
+// write on a disk with no space left) or Errc::io, and the next batch may succeed: space
+// freed on the disk, or mail deleted from the map, lets deliveries through with no restart.
+// While full, each commit is followed by a small one so pages freed by deletions are reused.
 #pragma once
 
 #include <cstdint>
@@ -52,9 +56,10 @@ class Writer {
   void submit(std::function<Result<T>(WriteTxn&)> apply, std::function<void(Result<T>)> done) {
     auto slot = std::make_shared<std::optional<Result<T>>>();
     Job job;
-    job.apply = [apply = std::move(apply), slot](WriteTxn& txn) {
+    job.apply = [apply = std::move(apply), slot](WriteTxn& txn) -> Result<void> {
       slot->emplace(apply(txn));
-      return (*slot)->has_value();
+      if (!(*slot)->has_value()) return (*slot)->error();
+      return {};
     };
     job.done = [done = std::move(done), slot](const Error* batch_error) {
       if (batch_error != nullptr) {
@@ -74,6 +79,9 @@ class Writer {
   void deliver(DeliveryRequest request, std::function<void(Result<DeliveryOutcome>)> done);
 
   bool failed() const { return fatal_.has_value(); }
+  // The last Errc::full a delivery or batch met (sys: MDB_MAP_FULL for the map, else the
+  // disk), until a delivery is stored again; null when there is room. Loop thread.
+  const Error* full() const { return full_ ? &*full_ : nullptr; }
   // REQUIRES: failed().
   const Error& fatal_error() const { return *fatal_; }
   bool idle() const { return !in_flight_ && queue_.empty(); }
@@ -83,11 +91,11 @@ class Writer {
 
  private:
   struct Job {
-    std::function<bool(WriteTxn&)> apply;    // pool thread; true = keep changes
-    std::function<void(const Error*)> done;  // loop thread
-    std::function<void()> after_batch;       // pool thread, may be empty
-    std::uint64_t weight = 0;                // body bytes it may write
-    bool solo = false;                       // runs in a batch of its own
+    std::function<Result<void>(WriteTxn&)> apply;  // pool thread; success = keep changes
+    std::function<void(const Error*)> done;        // loop thread
+    std::function<void()> after_batch;             // pool thread, may be empty
+    std::uint64_t weight = 0;                      // body bytes it may write
+    bool solo = false;                             // runs in a batch of its own
   };
   struct Batch;
 
@@ -102,6 +110,8 @@ class Writer {
   std::deque<Job> queue_;
   bool in_flight_ = false;
   std::optional<Error> fatal_;
+  std::optional<Error> full_;    // the last lack of space, until mail is stored again
+  bool release_queued_ = false;  // a page-release commit is queued or running
   std::uint64_t commits_ = 0;
   std::uint64_t batches_ = 0;
 };

@@ -4,6 +4,7 @@ Ports are 0 (the kernel picks) and read back from the one "postern ready" line.
 Every wait is bounded and scaled by POSTERN_TEST_TIMEOUT_MULTIPLIER; nothing sleeps
 to synchronise.
 """
+import ipaddress
 import json
 import os
 import re
@@ -14,6 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
+
+# Network discipline (issue 15): a test's postern may probe loopback only. postern logs every
+# probe target as "diag event=probe target=ADDR by=WHO"; a test that builds its own namespaces
+# adds their networks to Postern.allowed_probe_networks.
+LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+PROBE_RE = re.compile(r"event=probe target=(\S+)")
 
 MULTIPLIER = float(os.environ.get("POSTERN_TEST_TIMEOUT_MULTIPLIER", "1"))
 
@@ -45,6 +52,7 @@ class Postern:
         self.proc = None
         self.ports = {}
         self.stderr_path = os.path.join(self.dir, "serve.err")
+        self.allowed_probe_networks = list(LOOPBACK_NETWORKS)
         for key in ("smtp_port", "pop3_port", "pop3s_port", "http_port", "https_port"):
             self.cli("set", key, "0")
         # Fast password hashing keeps the suite quick; PBKDF2 itself is unit-tested.
@@ -73,7 +81,8 @@ class Postern:
         self.cli("user", "add", address, stdin=password + "\n")
 
     def start(self):
-        self.stderr = open(self.stderr_path, "wb")
+        # Append: a restarted server's log follows the earlier runs' (the probe check reads all).
+        self.stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen([self.binary, "serve", "--data", self.data],
                                      stdout=subprocess.PIPE, stderr=self.stderr)
         sel = selectors.DefaultSelector()
@@ -114,11 +123,39 @@ class Postern:
         return code
 
     def check_clean_log(self):
-        """No sanitizer report may appear in the server's stderr."""
+        """No sanitizer report may appear in the server's stderr, and no probe left loopback."""
         text = self.log()
         for marker in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
             if marker in text:
                 raise AssertionError("sanitizer report in postern's log:\n" + text)
+        self.check_probes()
+
+    def probe_targets(self):
+        """Every probe target postern logged (the whole log, all restarts)."""
+        try:
+            with open(self.stderr_path, "rb") as f:
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return []
+        return PROBE_RE.findall(text)
+
+    def check_probes(self):
+        """Fails when postern logged a probe to an address outside the allowed networks."""
+        outside = []
+        for target in self.probe_targets():
+            try:
+                address = ipaddress.ip_address(target.split("%", 1)[0])
+            except ValueError:
+                outside.append(target)
+                continue
+            if address.version == 6 and address.ipv4_mapped is not None:
+                address = address.ipv4_mapped
+            if not any(address.version == net.version and address in net
+                       for net in self.allowed_probe_networks):
+                outside.append(target)
+        if outside:
+            raise AssertionError("postern probed outside loopback: " +
+                                 ", ".join(sorted(set(outside))))
 
     def export(self):
         """Every stored message via `postern export --maildir`: {address: [bytes, ...]}."""

@@ -112,6 +112,7 @@ async function refresh() {
   const conns = Object.entries(o.connections).map(([k, v]) => k + ' ' + v).join(' · ');
   const total = Object.values(o.connections).reduce((a, b) => a + b, 0);
   $('tiles').replaceChildren(
+    ...(o.storage_problem ? [el('div', { class: 'issue', role: 'alert' }, o.storage_problem)] : []),
     tile('Uptime', duration(o.uptime_s), 'version ' + o.version + ' · ' + o.board),
     tile('Messages stored', o.messages, o.users + ' users · ' + o.domains + ' domains'),
     tile('Received today', o.received_today ?? '—', 'since midnight'),

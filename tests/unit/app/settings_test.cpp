@@ -1,5 +1,6 @@
 #include "app/settings.h"
 #include "app/boards.h"
+#include "app/link_service.h"
 
 #include <doctest/doctest.h>
 
@@ -104,4 +105,23 @@ TEST_CASE("waiting_for_restart lists only changed restart keys") {
   CHECK(postern::app::changed_keys(started, now) ==
         std::vector<std::string>{"pop3_port", "allow_duplicates"});
   CHECK(postern::app::waiting_for_restart(started, now) == std::vector<std::string>{"pop3_port"});
+}
+
+TEST_CASE("the host board probes only configured link targets; device boards keep defaults") {
+  for (const auto& board : postern::app::embedded_boards()) {
+    Settings s;
+    REQUIRE(apply_profile(s, board.text, board.name).has_value());
+    INFO(std::string(board.name));
+    if (std::string(board.name) == "host") {
+      CHECK_FALSE(s.link_auto_probes);  // loopback only: no gateway, DNS server or peer probes
+      CHECK(postern::app::monitor_targets(s).empty());
+      REQUIRE(apply(s, "link_monitor_targets", "127.0.0.1").has_value());
+      const auto targets = postern::app::monitor_targets(s);
+      REQUIRE(targets.size() == 1);
+      CHECK(targets[0].address == "127.0.0.1");
+      CHECK(targets[0].role == "configured");
+    } else {
+      CHECK(s.link_auto_probes);
+    }
+  }
 }

@@ -121,3 +121,31 @@ TEST_CASE("a spool destroyed before finishing removes its file") {
   ex.run_all();
   CHECK(spool_files(o) == 0);
 }
+
+TEST_CASE("after a failed write the spool drops further input without pausing it") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  std::filesystem::remove_all(o.data_dir + "/spool");  // the file cannot be made: ENOENT
+  HeldExecutor ex;
+  Spool spool(o, ex);
+  int writable_calls = 0;
+  spool.set_on_writable([&] { ++writable_calls; });
+  const std::string buf(Spool::kBufferBytes, 'x');
+  spool.append(buf);
+  spool.append(buf);
+  CHECK_FALSE(spool.wants_more());
+  REQUIRE(ex.run_one());  // the create fails
+  CHECK(writable_calls == 1);
+  for (int i = 0; i < 10; ++i) {  // a disk-full DATA goes on: nothing piles up, no pause
+    spool.append(buf);
+    CHECK(spool.wants_more());
+    CHECK(ex.pending() == 0);
+  }
+  std::optional<Result<SpooledBody>> got;
+  spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+  ex.run_all();
+  REQUIRE(got.has_value());
+  REQUIRE_FALSE(got->has_value());
+  CHECK(got->error().where == std::string_view("spool-create"));
+}

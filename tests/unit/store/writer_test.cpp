@@ -80,6 +80,7 @@ TEST_CASE("a failing job in a batch does not abort the others") {
   ex.run_all();
   CHECK(results == std::vector<std::string>{"int", "ok", "full", "test-job", "ok"});
   CHECK(writer.commits() == 2);
+  CHECK(writer.full() == nullptr);  // a mailbox over quota is not a full store
   auto txn = env->begin_read();
   CHECK(get_setting(*txn, "warmup").has_value());
   CHECK(get_setting(*txn, "half-written").error().code == Errc::not_found);
@@ -152,18 +153,16 @@ TEST_CASE("a full map fails deliveries with full and the store stays usable") {
                       [&](Result<void> r) { deleted = r; });
   REQUIRE(deleted.has_value());
   CHECK(deleted->has_value());
-  // LMDB reuses pages freed by txn T only once no snapshot older than T can
-  // be read, i.e. from txn T + 2 on: one more commit (any write) releases them.
-  std::optional<Result<void>> tick;
-  writer.submit<void>([](WriteTxn& t) { return set_setting(t, "tick", "1"); },
-                      [&](Result<void> r) { tick = r; });
-  REQUIRE(tick.has_value());
-  CHECK(tick->has_value());
+  // LMDB reuses pages freed by txn T only from txn T + 2 on; while full, the Writer
+  // follows each commit with a small one of its own, so no other write is needed.
+  REQUIRE(writer.full() != nullptr);
+  CHECK(writer.full()->sys == MDB_MAP_FULL);
   std::optional<Result<DeliveryOutcome>> again;
   writer.deliver(request_to(memory_body(pattern_bytes(100'000, 999)), {"a@x.org"}),
                  [&](Result<DeliveryOutcome> r) { again = std::move(r); });
   REQUIRE(again.has_value());
   CHECK(again->has_value());
+  CHECK(writer.full() == nullptr);  // mail is stored again: the page stops saying full
   CHECK(check_consistency(*env, true).has_value());
 }
 
@@ -244,17 +243,23 @@ TEST_CASE("chunks staged by a delivery that never committed are dropped at recov
   CHECK(r->staged_chunks == 0);
 }
 
-TEST_CASE("a failed outer commit latches fatal; a full one does not") {
+TEST_CASE("a failed commit that did not land is not fatal; one that may have landed is") {
   TempDir dir;
   auto env = open_store(options_for(dir.path()));
   add_users(*env, {"a@x.org"});
   HeldExecutor ex;
-  std::vector<int> faults = {ENOSPC, EIO};  // what the next commits fail with
+  // What the next commits do: fail before the meta page (nothing landed), or commit and
+  // then report a failure (the outcome the caller sees is wrong: it landed).
+  std::vector<std::pair<int, bool>> faults = {{ENOSPC, false}, {EIO, false}, {EIO, true}};
   Writer writer(*env, ex, [&](WriteTxn& txn) -> Result<void> {
     if (faults.empty()) return txn.commit();
-    const int e = faults.front();
+    const auto [e, landed] = faults.front();
     faults.erase(faults.begin());
-    txn.abort();  // as after a failed write(2) or fsync: nothing landed
+    if (landed) {
+      if (auto r = txn.commit(); !r) return r;
+    } else {
+      txn.abort();  // as after a failed write(2) or fsync of data pages
+    }
     return mdb_error(e, "commit");
   });
   std::vector<std::string> results;
@@ -266,14 +271,20 @@ TEST_CASE("a failed outer commit latches fatal; a full one does not") {
   REQUIRE(ex.run_one());  // ENOSPC at commit: full, the writer carries on
   CHECK(results == std::vector<std::string>{"full"});
   CHECK_FALSE(writer.failed());
+  REQUIRE(writer.full() != nullptr);
+  CHECK(writer.full()->sys == ENOSPC);
+  REQUIRE(ex.run_one());  // EIO, nothing landed (the disk has room): io, 451, not fatal
+  CHECK(results == std::vector<std::string>{"full", "io"});
+  CHECK_FALSE(writer.failed());
   writer.deliver(request_to(memory_body("3"), {"a@x.org"}), record);
-  REQUIRE(ex.run_one());  // EIO at commit: outcome unknown, latched for both jobs
-  CHECK(results == std::vector<std::string>{"full", "fatal", "fatal"});
+  writer.deliver(request_to(memory_body("3b"), {"a@x.org"}), record);
+  REQUIRE(ex.run_one());  // EIO after the batch landed: outcome unknown, latched
+  CHECK(results == std::vector<std::string>{"full", "io", "fatal", "fatal"});
   REQUIRE(writer.failed());
   CHECK(writer.fatal_error().sys == EIO);
   CHECK(ex.pending() == 0);
   writer.deliver(request_to(memory_body("4"), {"a@x.org"}), record);  // refused at once
-  CHECK(results.size() == 4);
+  CHECK(results.size() == 5);
   CHECK(results.back() == "fatal");
   bool ran = false;
   writer.submit<int>(
@@ -285,5 +296,5 @@ TEST_CASE("a failed outer commit latches fatal; a full one does not") {
   ex.run_all();
   CHECK_FALSE(ran);
   CHECK(writer.commits() == 0);
-  CHECK(list_messages(*env, mailbox_of(*env, "a@x.org"))->empty());
+  CHECK(list_messages(*env, mailbox_of(*env, "a@x.org"))->size() == 1);  // "3" landed
 }
