@@ -49,9 +49,11 @@ enum class Db {
   chunks,
   dedup,
   events,
-  links
+  links,
+  collect_accounts,  // src/store/collect_accounts.h
+  collected
 };
-inline constexpr int kDbCount = 11;
+inline constexpr int kDbCount = 13;
 
 // Translates an LMDB or errno code once: MAP_FULL/TXN_FULL/ENOSPC -> full,
 // PANIC -> fatal, NOTFOUND -> not_found, KEYEXIST -> exists, CORRUPTED ->
