@@ -32,6 +32,10 @@ class Filter {
   // certificate (RFC 6125).
   static core::Result<std::unique_ptr<Filter>> create_client(const ClientConfig& config,
                                                              const std::string& hostname);
+  // The same over any client mbedtls_ssl_config (e.g. tls/peer_verifier.h's).
+  // REQUIRES: `config` outlives the Filter.
+  static core::Result<std::unique_ptr<Filter>> create_client(const mbedtls_ssl_config* config,
+                                                             const std::string& hostname);
   ~Filter();
   // Non-copyable and non-movable: mbedtls_ssl_set_bio keeps a pointer to this.
   Filter(const Filter&) = delete;
