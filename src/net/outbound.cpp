@@ -30,7 +30,7 @@ const char* to_string(Ending ending) noexcept {
 }
 
 Outbound::Outbound(uv_loop_t* loop, OutboundHandler& handler, std::chrono::milliseconds timeout)
-    : handler_(handler), timeout_(timeout) {
+    : handler_(&handler), timeout_(timeout) {
   uv_tcp_init(loop, &tcp_);
   uv_timer_init(loop, &timer_);
   tcp_.data = this;
@@ -75,7 +75,7 @@ void Outbound::on_connect(uv_connect_t* request, int status) noexcept {
   self->connected_ = true;
   self->arm_timer();
   self->update_reading();
-  self->handler_.on_connected(*self);
+  self->handler_->on_connected(*self);
 }
 
 void Outbound::update_reading() {
@@ -110,7 +110,7 @@ void Outbound::on_bytes(const char* data, std::size_t size) {
   if (!tls_) {
     input_.append(data, size);
     update_reading();
-    handler_.on_input(*this);
+    handler_->on_input(*this);
     return;
   }
   tls_->feed_ciphertext(std::string_view(data, size));
@@ -119,16 +119,16 @@ void Outbound::on_bytes(const char* data, std::size_t size) {
   if (tls_->has_ciphertext()) write_raw(tls_->take_ciphertext());
   if (!got) return finish(Ending::tls_error, got.error().sys);
   if (!was_done && tls_->handshake_done()) {
-    handler_.on_tls_ready(*this);
+    handler_->on_tls_ready(*this);
     if (closing_) return;
   }
   if (tls_->peer_closed()) {
-    if (!input_.empty()) handler_.on_input(*this);
+    if (!input_.empty()) handler_->on_input(*this);
     if (!closing_) finish(Ending::eof, 0);
     return;
   }
   update_reading();
-  if (*got > 0) handler_.on_input(*this);
+  if (*got > 0) handler_->on_input(*this);
 }
 
 void Outbound::consume(std::size_t n) {
@@ -195,6 +195,11 @@ void Outbound::close() {
   if (!closing_) finish(Ending::local, 0);
 }
 
+void Outbound::detach() {
+  handler_ = nullptr;
+  close();
+}
+
 void Outbound::finish(Ending ending, int code) {
   if (closing_) return;
   closing_ = true;
@@ -208,7 +213,7 @@ void Outbound::finish(Ending ending, int code) {
 void Outbound::on_handle_closed(uv_handle_t* handle) noexcept {
   auto* self = static_cast<Outbound*>(handle->data);
   if (--self->open_handles_ > 0) return;
-  self->handler_.on_closed(*self, self->ending_, self->code_);
+  if (self->handler_ != nullptr) self->handler_->on_closed(*self, self->ending_, self->code_);
   delete self;
 }
 

@@ -67,6 +67,8 @@ class Outbound {
   bool tls_active() const noexcept { return tls_ != nullptr && tls_->handshake_done(); }
   // Closes now (queued bytes already handed to the kernel still go out).
   void close();
+  // Closes now and never calls the handler again (its owner is going away).
+  void detach();
 
  private:
   Outbound(uv_loop_t* loop, OutboundHandler& handler, std::chrono::milliseconds timeout);
@@ -88,7 +90,7 @@ class Outbound {
   uv_timer_t timer_;
   uv_connect_t connect_;
   int open_handles_ = 0;
-  OutboundHandler& handler_;
+  OutboundHandler* handler_;
   std::chrono::milliseconds timeout_;
   bool connected_ = false;
   bool reading_ = false;
