@@ -38,6 +38,8 @@ namespace postern::collect {
 
 // What a run borrows; all of it outlives every run.
 struct RunContext {
+  RunContext(uv_loop_t* l, store::Env& e, store::Writer& w, core::Executor& x, const core::Clock& c)
+      : loop(l), env(e), writer(w), executor(x), clock(c) {}
   uv_loop_t* loop;
   store::Env& env;
   store::Writer& writer;
