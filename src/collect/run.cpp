@@ -113,12 +113,20 @@ void Run::on_input(net::Outbound&) {
 }
 
 void Run::pump() {
+  // Host calls must not re-enter the session (client_session.h): completions
+  // that arrive while feed() is on the stack are settled after it returns.
+  if (in_feed_) return;
   while (session_ && out_ != nullptr && !session_->done() && session_->wants_input() &&
          !out_->input().empty() && (!spool_ || spool_->wants_more())) {
+    in_feed_ = true;
     const std::size_t n = session_->feed(out_->input());
-    if (out_ == nullptr) return;
-    out_->consume(n);
-    if (n == 0) break;
+    in_feed_ = false;
+    if (out_ != nullptr) out_->consume(n);
+    if (settle_pending_) {
+      settle_pending_ = false;
+      return settle();  // pumps again
+    }
+    if (out_ == nullptr || n == 0) break;
   }
 }
 
@@ -308,6 +316,10 @@ void Run::message_end() {
 }
 
 void Run::settle() {
+  if (in_feed_) {
+    settle_pending_ = true;
+    return;
+  }
   while (!pending_.empty() && pending_.front()->done) {
     auto p = pending_.front();
     pending_.pop_front();

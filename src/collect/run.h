@@ -106,7 +106,8 @@ class Run final : public ClientHost, private net::OutboundHandler {
   std::unique_ptr<tls::PeerVerifier> verifier_;
   std::unique_ptr<ClientSession> session_;
   std::string remote_address_;
-  bool session_tls_pending_ = false;
+  bool in_feed_ = false;         // session_->feed() is on the stack
+  bool settle_pending_ = false;  // a completion arrived meanwhile
   // The message being received.
   std::unique_ptr<store::Spool> spool_;
   std::unique_ptr<dedup::FingerprintBuilder> prints_;

@@ -232,7 +232,7 @@ def main():
     checks = Checks()
     try:
         for local in ("alice", "bob", "carol", "dave", "erin", "frank"):
-            server.add_user(f"{local}@example.org", "pw")
+            server.add_user(f"{local}@example.org", "local-password")
 
         def add(local, remote, *args):
             out = server.cli("collect", "add", f"{local}@example.org", "--user", remote,
