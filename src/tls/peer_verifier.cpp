@@ -41,16 +41,17 @@ core::Result<std::unique_ptr<PeerVerifier>> PeerVerifier::create(const PeerCheck
   if (rc != 0) return tls_error("ssl_config_defaults", rc);
   mbedtls_ssl_conf_rng(c, &Random::generate, v->random_->context());
   mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+  // A bundle with a few unparsable entries still loads the rest (rc > 0).
+  rc = mbedtls_x509_crt_parse_file(&v->ca_, check.ca_file.c_str());
   if (!check.pin.empty()) {
     v->pin_ = normalize_pin(check.pin);
     if (v->pin_.empty()) return core::make_error(core::Errc::invalid, "pin");
-  } else {
-    // A bundle with a few unparsable entries still loads the rest (rc > 0).
-    rc = mbedtls_x509_crt_parse_file(&v->ca_, check.ca_file.c_str());
-    if (rc < 0 || v->ca_.version == 0)
-      return core::make_error(core::Errc::not_found, "ca-file", rc);
-    mbedtls_ssl_conf_ca_chain(c, &v->ca_, nullptr);
+  } else if (rc < 0 || v->ca_.version == 0) {
+    return core::make_error(core::Errc::not_found, "ca-file", rc);
   }
+  // Always a chain, even an empty one: mbedTLS refuses to verify without one
+  // (MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED); with a pin, on_verify decides.
+  mbedtls_ssl_conf_ca_chain(c, &v->ca_, nullptr);
   mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_verify(c, &PeerVerifier::on_verify, v.get());
   return v;

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 
 from harness import Checks, Postern, scaled, wait_for
 
@@ -68,7 +69,7 @@ def add_remote(maildirs, user, messages):
     for sub in ("new", "cur", "tmp"):
         os.makedirs(os.path.join(box, sub), exist_ok=True)
     for i, data in enumerate(messages):
-        name = f"{1700000000 + len(os.listdir(os.path.join(box, 'new'))) + i}.M{i}P1.test"
+        name = f"{1700000000 + i}.M{uuid.uuid4().hex}P1.test"
         with open(os.path.join(box, "new", name), "wb") as f:
             f.write(data)
     subprocess.run(["chown", "-R", "nobody:nogroup", box], check=True)
@@ -308,7 +309,8 @@ def main():
             assert server.stop() == 0
             add_remote(maildirs, "one@example.net", [message("one", i) for i in range(5, 8)])
             server.start()
-            wait_for(lambda: mails(one) == 8, 30, "8 mails after the restart")
+            server.cli("collect", "now", str(one), check=False)  # sooner than its interval
+            wait_for(lambda: mails(one) == 8, 30, "8 mails after the restart: " + status(one))
             exactly_once("alice", "one", 8)
         checks.run("collect, restart, collect again: each mail exactly once", restart_again)
 
