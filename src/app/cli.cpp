@@ -11,6 +11,7 @@
 #include "address/address.h"
 #include "app/admin.h"
 #include "app/cli_verbs.h"
+#include "app/collect_command.h"
 #include "app/config.h"
 #include "app/serve.h"
 #include "app/trace_command.h"
@@ -213,6 +214,7 @@ int run(const CommandLine& cl) {
   if (cl.verb == "status") return status_command(store, cl);
   if (cl.verb == "events") return events_command(store, cl);
   if (cl.verb == "export" || cl.verb == "import") return maildir_command(store, cl);
+  if (cl.verb == "collect") return collect_command(store, *settings, cl);
   return usage_error("unknown command '" + cl.verb + "'");
 }
 

@@ -7,12 +7,15 @@ namespace postern::app {
 
 core::Result<CommandLine, std::string> parse_command_line(
     const std::vector<std::string_view>& args) {
-  static const std::set<std::string_view> verbs = {"serve", "status", "domain", "user",   "alias",
-                                                   "set",   "events", "export", "import", "trace"};
+  static const std::set<std::string_view> verbs = {"serve",  "status", "domain", "user",
+                                                   "alias",  "set",    "events", "export",
+                                                   "import", "trace",  "collect"};
   static const std::set<std::string_view> with_value = {
-      "--board", "--data", "--quota", "--maildir", "--max-hops", "--probes", "--limit"};
+      "--board", "--data", "--quota", "--maildir", "--max-hops", "--probes", "--limit",
+      // collect add
+      "--host", "--port", "--tls", "--user", "--interval", "--keep", "--pin"};
   static const std::set<std::string_view> flags = {"--check", "--password-stdin", "--foreground",
-                                                   "--json"};
+                                                   "--json", "--allow-plain"};
   CommandLine out;
   if (args.empty() || verbs.count(args[0]) == 0) {
     return std::string("unknown command '") + (args.empty() ? "" : std::string(args[0])) + "'";

@@ -1,6 +1,7 @@
 // The list of services serve() starts.
 #include "app/services.h"
 
+#include "app/collect_service.h"
 #include "app/http_service.h"
 #include "app/pop3_service.h"
 #include "app/smtp_service.h"
@@ -24,6 +25,9 @@ core::Result<void, std::string> start_services(ServiceContext& context, const Se
     for (const auto& service : out) counts.emplace_back(service->name(), service->connections());
     return counts;
   };
+  auto collect = start_collect(context, settings);
+  if (!collect) return collect.error();
+  out.push_back(std::move(*collect));
   auto http = start_http(context, settings, std::move(hooks));
   if (!http) return http.error();
   out.push_back(std::move(*http));

@@ -50,9 +50,11 @@ enum class Db {
   dedup,
   events,
   links,
-  retrievals
+  retrievals,
+  collect_accounts,  // src/store/collect_accounts.h
+  collected
 };
-inline constexpr int kDbCount = 12;
+inline constexpr int kDbCount = 14;
 
 // Translates an LMDB or errno code once: MAP_FULL/TXN_FULL/ENOSPC -> full,
 // PANIC -> fatal, NOTFOUND -> not_found, KEYEXIST -> exists, CORRUPTED ->

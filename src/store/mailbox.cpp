@@ -11,6 +11,7 @@
 #include "core/bytes.h"
 #include "store/browse.h"
 #include "store/catalogue.h"
+#include "store/collect_accounts.h"
 #include "store/events.h"
 #include "store/ledger.h"
 
@@ -289,6 +290,12 @@ Result<DeliveryOutcome> deliver(WriteTxn& txn, const DeliveryRequest& request) {
     }
   } else if (auto r = drop_unowned_chunks(txn, body); !r) {
     return r.error();
+  }
+  if (request.collect_account != 0) {
+    const Delivered& first = outcome.delivered.front();
+    auto r = record_collected(txn, request.collect_account, request.collect_uidl,
+                              CollectedRecord{first.uid, request.received_at});
+    if (!r) return r.error();
   }
   return outcome;
 }

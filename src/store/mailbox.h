@@ -61,6 +61,11 @@ struct DeliveryRequest {
   // Import only: restore this unique id when it was never allocated (it is at
   // or above the sequence), else allocate a fresh one. 0 = allocate.
   std::uint64_t unique_id = 0;
+  // Collection only (src/collect): the external account and the server's UIDL,
+  // recorded in `collected` by the same txn that stores the mail, so a crash
+  // can never leave it stored but unremembered (store/collect_accounts.h).
+  std::uint64_t collect_account = 0;  // 0 = not collected
+  std::string collect_uidl;
 };
 
 // 16 lowercase hex digits: the POP3 UIDL (RFC 1939 §7, 1-70 chars of 0x21-0x7E).

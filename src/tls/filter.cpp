@@ -35,7 +35,13 @@ core::Result<std::unique_ptr<Filter>> Filter::create(const ServerConfig& config)
 core::Result<std::unique_ptr<Filter>> Filter::create_client(const ClientConfig& config,
                                                             const std::string& hostname,
                                                             const ClientSession* resume) {
-  auto filter = setup(std::unique_ptr<Filter>(new Filter()), config.get());
+  return create_client(config.get(), hostname, resume);
+}
+
+core::Result<std::unique_ptr<Filter>> Filter::create_client(const mbedtls_ssl_config* config,
+                                                            const std::string& hostname,
+                                                            const ClientSession* resume) {
+  auto filter = setup(std::unique_ptr<Filter>(new Filter()), config);
   if (!filter) return filter;
   int rc = mbedtls_ssl_set_hostname(&(*filter)->ssl_, hostname.c_str());
   if (rc != 0) return tls_error("ssl_set_hostname", rc);

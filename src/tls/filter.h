@@ -35,6 +35,11 @@ class Filter {
   static core::Result<std::unique_ptr<Filter>> create_client(const ClientConfig& config,
                                                              const std::string& hostname,
                                                              const ClientSession* resume = nullptr);
+  // The same over any client mbedtls_ssl_config (e.g. tls/peer_verifier.h's).
+  // REQUIRES: `config` outlives the Filter.
+  static core::Result<std::unique_ptr<Filter>> create_client(const mbedtls_ssl_config* config,
+                                                             const std::string& hostname,
+                                                             const ClientSession* resume = nullptr);
   // Client side, after the handshake: keeps this session for a later create_client().
   core::Result<void> save_session(ClientSession& out) const;
   ~Filter();
