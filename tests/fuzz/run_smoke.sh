@@ -5,13 +5,13 @@
 # runs are the same command with a larger SECONDS (README "Tests").
 #
 # Usage: tests/fuzz/run_smoke.sh OUT_DIR [SECONDS [TARGET...]]
-#   SECONDS per target (default 15); TARGETs default to all (tests/fuzz/CMakeLists.txt).
+#   SECONDS per target (default 12); TARGETs default to all (tests/fuzz/CMakeLists.txt).
 #   OUT_DIR keeps each target's log, its growing corpus (OUT_DIR/corpus/<target>, so a
 #   second run continues where the first stopped) and any crash input (<target>-crash-*).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?usage: run_smoke.sh OUT_DIR [SECONDS [TARGET...]]}
-seconds=${2:-15}
+seconds=${2:-12}
 shift $(($# < 2 ? $# : 2))
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -23,8 +23,9 @@ fi
 if [ $# -gt 0 ]; then
   targets=("$@")
 else
+  # The list in tests/fuzz/CMakeLists.txt: set(POSTERN_FUZZ_TARGETS a b\n c ...)
   read -ra targets <<<"$(sed -n '/^set(POSTERN_FUZZ_TARGETS/,/)/p' "$root/tests/fuzz/CMakeLists.txt" |
-    tr -d '()' | sed 's/set POSTERN_FUZZ_TARGETS//' | tr '\n' ' ')"
+    tr '()\n' '   ' | sed 's/^set *POSTERN_FUZZ_TARGETS//')"
 fi
 
 launcher=()

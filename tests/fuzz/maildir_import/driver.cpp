@@ -117,14 +117,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const fs::path box = dir.path / "in" / "bob@example.org";
   for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(box / sub);
   const fs::path file = box / ((flags & 1) ? "new" : "cur") / name;
-  write_file(file, body);
-  struct stat st {};
-  require(::stat(file.c_str(), &st) == 0);
-  std::map<std::string, std::string> files{{name, body}};  // name -> bytes
-  if ((flags & 2) && name != "copy.foreign") {
-    write_file(box / "cur" / "copy.foreign", body);
-    files.emplace("copy.foreign", body);
-  }
+  struct File {
+    std::string bytes;
+    long long mtime = 0;
+  };
+  std::map<std::string, File> files;  // by name
+  auto add = [&](const fs::path& path) {
+    write_file(path, body);
+    struct stat st {};
+    require(::stat(path.c_str(), &st) == 0);
+    files.emplace(path.filename().string(), File{body, static_cast<long long>(st.st_mtime)});
+  };
+  add(file);
+  if ((flags & 2) && name != "copy.foreign") add(box / "cur" / "copy.foreign");
 
   store::Options options;
   options.data_dir = (dir.path / "data").string();
@@ -143,7 +148,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(exported.has_value() && exported->messages == files.size());
   std::set<unsigned long long> ids;
   std::multiset<std::string> got, want;
-  for (const auto& [n, bytes] : files) want.insert(bytes);
+  for (const auto& [n, f] : files) want.insert(f.bytes);
   const fs::path out_box = dir.path / "out" / "bob@example.org";
   require(fs::is_empty(out_box / "new") && fs::is_empty(out_box / "tmp"));
   for (const auto& entry : fs::directory_iterator(out_box / "cur")) {
@@ -155,14 +160,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(ids.insert(ours->unique_id).second);  // UIDLs stay distinct
     // Which input file it was: the same bytes, and our own name's fields when restored.
     bool matched = false;
-    for (const auto& [in_name, in_bytes] : files) {
-      if (in_bytes != bytes || seen_flag(in_name) != seen_flag(out_name)) continue;
-      auto in = parse_ours(in_name);
-      if (in && in->unique_id != 0 && in->unique_id < store::kMaxRestoredUniqueId) {
-        if (in->received == ours->received && in->unique_id == ours->unique_id) matched = true;
-      } else if (in) {
-        if (in->received == ours->received) matched = true;
-      } else if (ours->received == static_cast<long long>(st.st_mtime)) {
+    for (const auto& [in_name, in] : files) {
+      if (in.bytes != bytes || seen_flag(in_name) != seen_flag(out_name)) continue;
+      auto named = parse_ours(in_name);
+      if (named && named->unique_id != 0 && named->unique_id < store::kMaxRestoredUniqueId) {
+        if (named->received == ours->received && named->unique_id == ours->unique_id)
+          matched = true;
+      } else if (named) {
+        if (named->received == ours->received) matched = true;
+      } else if (ours->received == in.mtime) {
         matched = true;
       }
     }
