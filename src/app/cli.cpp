@@ -4,11 +4,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 
+#include "address/address.h"
 #include "app/config.h"
 #include "app/serve.h"
 #include "app/trace_command.h"
@@ -70,6 +72,41 @@ std::string arg(const CommandLine& cl, std::size_t index) {
   return index < cl.positional.size() ? cl.positional[index] : std::string();
 }
 
+// `text` followed by spaces up to `columns` terminal columns (UTF-8 aware).
+std::string padded(const std::string& text, std::size_t columns) {
+  std::size_t width = address::display_width(text);
+  return text + std::string(width < columns ? columns - width : 0, ' ');
+}
+
+// "bücher.example (xn--bcher-kva.example)" for an IDN, the name alone otherwise.
+std::string shown_domain(std::string_view canonical) {
+  std::string readable = address::display_domain(canonical);
+  if (readable == canonical) return readable;
+  return readable + " (" + std::string(canonical) + ")";
+}
+
+std::string shown_address(std::string_view canonical) {
+  std::string readable = address::display_address(canonical);
+  if (readable == canonical) return readable;
+  return readable + " (" + std::string(canonical) + ")";
+}
+
+// `domain list`: the readable U-label form, then the stored A-label form where it differs,
+// so both can be copied into `domain del` or a DNS zone.
+void print_domains(const std::vector<store::DomainInfo>& domains) {
+  std::size_t columns = 0;
+  for (const auto& d : domains)
+    columns = std::max(columns, address::display_width(address::display_domain(d.name)));
+  for (const auto& d : domains) {
+    std::string readable = address::display_domain(d.name);
+    if (readable == d.name) {
+      std::printf("%s\n", d.name.c_str());
+    } else {
+      std::printf("%s  %s\n", padded(readable, columns).c_str(), d.name.c_str());
+    }
+  }
+}
+
 int domain_command(store::Env& env, const Settings& settings, const CommandLine& cl) {
   std::string action = arg(cl, 0);
   std::string name = arg(cl, 1);
@@ -78,8 +115,14 @@ int domain_command(store::Env& env, const Settings& settings, const CommandLine&
     if (!txn) return fail(explain(txn.error()));
     auto domains = store::list_domains(*txn);
     if (!domains) return fail(explain(domains.error()));
-    for (const auto& d : *domains) std::printf("%s\n", d.name.c_str());
+    print_domains(*domains);
     return 0;
+  }
+  if (!name.empty() && (action == "add" || action == "del" || action == "rule")) {
+    // Canonical once, here, so the error can quote what was typed (src/address).
+    auto canonical = address::canonical_domain(name);
+    if (!canonical) return fail(address::explain(canonical.error()));
+    name = *canonical;
   }
   if (action == "rule") {
     // Which duplicate fingerprints are checked for this domain's mailboxes (src/dedup).
@@ -90,7 +133,7 @@ int domain_command(store::Env& env, const Settings& settings, const CommandLine&
     auto set = store::run_write(
         env, [&](store::WriteTxn& txn) { return store::set_domain_dedup(txn, name, *value); });
     if (!set) return fail(explain(set.error()));
-    std::printf("domain %s: dedup rule %s\n", name.c_str(), rule.c_str());
+    std::printf("domain %s: dedup rule %s\n", shown_domain(name).c_str(), rule.c_str());
     return 0;
   }
   if ((action != "add" && action != "del") || name.empty())
@@ -108,7 +151,7 @@ int domain_command(store::Env& env, const Settings& settings, const CommandLine&
     return store::del_domain(txn, name);
   });
   if (!done) return fail(explain(done.error()));
-  std::printf("domain %s: %s\n", name.c_str(), action == "add" ? "added" : "removed");
+  std::printf("domain %s: %s\n", shown_domain(name).c_str(), action == "add" ? "added" : "removed");
   return 0;
 }
 
@@ -120,16 +163,24 @@ int user_command(store::Env& env, const Settings& settings, const CommandLine& c
     if (!txn) return fail(explain(txn.error()));
     auto users = store::list_users(*txn);
     if (!users) return fail(explain(users.error()));
+    // The readable form first; the stored A-label form last, where it differs.
     std::printf("%-40s %9s %12s %12s\n", "address", "messages", "bytes", "quota");
     for (const auto& u : *users) {
-      std::printf("%-40s %9" PRIu32 " %12" PRIu64 " %12s\n", u.address.c_str(), u.message_count,
-                  u.used_bytes,
-                  u.quota_bytes ? std::to_string(u.quota_bytes).c_str() : "unlimited");
+      std::string readable = address::display_address(u.address);
+      std::string stored = readable == u.address ? "" : "  " + u.address;
+      std::printf("%s %9" PRIu32 " %12" PRIu64 " %12s%s\n", padded(readable, 40).c_str(),
+                  u.message_count, u.used_bytes,
+                  u.quota_bytes ? std::to_string(u.quota_bytes).c_str() : "unlimited",
+                  stored.c_str());
     }
     return 0;
   }
   if (address.empty() || (action != "add" && action != "del" && action != "passwd"))
     return usage_error("use `postern user add|del|passwd ADDRESS` or `user list`");
+  // Checked before asking for a password, and canonical once (src/address).
+  auto mailbox = address::parse_mailbox(address);
+  if (!mailbox) return fail(address::explain(mailbox.error()));
+  address = mailbox->key();
   std::string hash;
   if (action == "add" || action == "passwd") {
     std::string problem;
@@ -153,7 +204,7 @@ int user_command(store::Env& env, const Settings& settings, const CommandLine& c
     return store::del_user(txn, address);
   });
   if (!done) return fail(explain(done.error()));
-  std::printf("user %s: %s\n", address.c_str(),
+  std::printf("user %s: %s\n", shown_address(address).c_str(),
               action == "add"   ? "added"
               : action == "del" ? "removed"
                                 : "password changed");
@@ -169,18 +220,27 @@ int alias_command(store::Env& env, const CommandLine& cl) {
     if (!txn) return fail(explain(txn.error()));
     auto aliases = store::list_aliases(*txn);
     if (!aliases) return fail(explain(aliases.error()));
-    for (const auto& [from, to] : *aliases) std::printf("%s -> %s\n", from.c_str(), to.c_str());
+    for (const auto& [from, to] : *aliases)
+      std::printf("%s -> %s\n", address::display_address(from).c_str(),
+                  address::display_address(to).c_str());
     return 0;
   }
   if (!((action == "add" && !target.empty()) || (action == "del" && !address.empty())))
     return usage_error(
         "use `postern alias add ADDRESS TARGET`, `alias del ADDRESS` or `alias list`");
+  for (std::string* name : {&address, &target}) {
+    if (name->empty()) continue;
+    auto mailbox = address::parse_mailbox(*name);
+    if (!mailbox) return fail(address::explain(mailbox.error()));
+    *name = mailbox->key();
+  }
   auto done = store::run_write(env, [&](store::WriteTxn& txn) {
     return action == "add" ? store::add_alias(txn, address, target)
                            : store::del_alias(txn, address);
   });
   if (!done) return fail(explain(done.error()));
-  std::printf("alias %s: %s\n", address.c_str(), action == "add" ? "added" : "removed");
+  std::printf("alias %s: %s\n", shown_address(address).c_str(),
+              action == "add" ? "added" : "removed");
   return 0;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "address/address.h"
 #include "app/boards.h"
 #include "store/catalogue.h"
 
@@ -82,11 +83,23 @@ std::string explain(const core::Error& error) {
       if (where.find("user") != std::string::npos) return "no such user: see `postern user list`";
       return "not found (" + where + ")";
     case core::Errc::exists:
+      if (where == "domain") return "that domain already exists: see `postern domain list`";
+      if (where == "user") return "that user already exists: see `postern user list`";
+      if (where == "user-is-alias")
+        return "that address is already an alias: see `postern alias list`";
+      if (where == "alias-is-user")
+        return "that address is already a user: see `postern user list`";
       if (where == "domain-has-users")
         return "the domain still has users or aliases: remove them first (`postern user list`)";
       return "already exists (" + where + ")";
     case core::Errc::invalid:
-      return "invalid input (" + where + "): use an address like bob@example.org";
+      // Callers that hold the text say more with address::explain(); this is the fallback.
+      if (const char* reason = address::reason_for_where(where)) {
+        const bool domain = where.rfind("domain", 0) == 0;
+        return std::string(domain ? "not a valid domain name: " : "not a valid address: ") + reason;
+      }
+      if (where == "alias-loop") return "an alias cannot point to itself";
+      return "invalid input (" + where + ")";
     case core::Errc::busy:
       return "the store is busy (" + where + "): too many readers; is another postern running?";
     case core::Errc::corrupt:

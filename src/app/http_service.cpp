@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "address/address.h"
 #include "app/config.h"
 #include "app/link_service.h"
 #include "app/listen.h"
@@ -55,9 +56,20 @@ std::string problem(const core::Error& e) {
   if (e.code == core::Errc::not_found && where.find("domain") != std::string::npos)
     return "No such domain; add the domain first.";
   if (e.code == core::Errc::not_found) return "No such user or domain.";
-  if (e.code == core::Errc::invalid)
+  if (e.code == core::Errc::invalid) {
+    if (const char* reason = address::reason_for_where(where)) {
+      std::string what = where.rfind("domain", 0) == 0 ? "domain name" : "address";
+      return "That is not a valid " + what + ": " + reason + ".";
+    }
     return "That is not a valid name or address (e.g. example.org, bob@example.org).";
+  }
   return explain(e);
+}
+
+// A name from the page that src/address refused, in the page's words: what was typed and
+// what is wrong with it.
+std::string page_words(const address::Error& e) {
+  return address::explain(e) + ".";
 }
 
 class AppBackend final : public http::Backend {
@@ -119,7 +131,9 @@ class AppBackend final : public http::Backend {
     auto list = store::list_domains(*txn);
     if (!list) return problem(list.error());
     std::vector<http::DomainView> out;
-    for (const auto& d : *list) out.push_back({d.name, dedup::to_string(d.dedup)});
+    // Shown as U-labels; the page sends that form back and canonical_domain() maps it again.
+    for (const auto& d : *list)
+      out.push_back({address::display_domain(d.name), dedup::to_string(d.dedup)});
     return out;
   }
 
@@ -130,7 +144,8 @@ class AppBackend final : public http::Backend {
     if (!list) return problem(list.error());
     std::vector<http::UserView> out;
     for (const auto& u : *list)
-      out.push_back({u.address, u.message_count, u.used_bytes, u.quota_bytes});
+      out.push_back(
+          {address::display_address(u.address), u.message_count, u.used_bytes, u.quota_bytes});
     return out;
   }
 
@@ -183,9 +198,11 @@ class AppBackend final : public http::Backend {
     });
   }
 
-  void add_domain(std::string name, std::string rule, http::Done done) override {
+  void add_domain(std::string typed, std::string rule, http::Done done) override {
+    auto name = address::canonical_domain(typed);
+    if (!name) return done(page_words(name.error()));
     write(
-        [name, rule](store::WriteTxn& txn) -> core::Result<void> {
+        [name = *name, rule](store::WriteTxn& txn) -> core::Result<void> {
           auto added = store::add_domain(
               txn, name, dedup::parse_rule(rule).value_or(store::DedupRule::content));
           if (!added) return added.error();
@@ -193,22 +210,27 @@ class AppBackend final : public http::Backend {
         },
         std::move(done));
   }
-  void remove_domain(std::string name, http::Done done) override {
-    write([name](store::WriteTxn& txn) { return store::del_domain(txn, name); }, std::move(done));
+  void remove_domain(std::string typed, http::Done done) override {
+    auto name = address::canonical_domain(typed);
+    if (!name) return done(page_words(name.error()));
+    write([name = *name](store::WriteTxn& txn) { return store::del_domain(txn, name); },
+          std::move(done));
   }
-  void set_domain_dedup(std::string name, std::string rule, http::Done done) override {
+  void set_domain_dedup(std::string typed, std::string rule, http::Done done) override {
+    auto name = address::canonical_domain(typed);
+    if (!name) return done(page_words(name.error()));
     write(
-        [name, rule](store::WriteTxn& txn) {
+        [name = *name, rule](store::WriteTxn& txn) {
           return store::set_domain_dedup(
               txn, name, dedup::parse_rule(rule).value_or(store::DedupRule::content));
         },
         std::move(done));
   }
 
-  void add_user(std::string address, std::string password, http::Done done) override {
-    auto normalized = store::normalize_address(address);
-    if (!normalized) return done(problem(normalized.error()));
-    hash_then(std::move(password), [this, address = *normalized, done](std::string hash) {
+  void add_user(std::string typed, std::string password, http::Done done) override {
+    auto mailbox = address::parse_mailbox(typed);
+    if (!mailbox) return done(page_words(mailbox.error()));
+    hash_then(std::move(password), [this, address = mailbox->key(), done](std::string hash) {
       write(
           [address, hash](store::WriteTxn& txn) -> core::Result<void> {
             auto added = store::add_user(txn, address, hash);
@@ -218,12 +240,17 @@ class AppBackend final : public http::Backend {
           done);
     });
   }
-  void remove_user(std::string address, http::Done done) override {
-    write([address](store::WriteTxn& txn) { return store::del_user(txn, address); },
-          std::move(done));
+  void remove_user(std::string typed, http::Done done) override {
+    auto mailbox = address::parse_mailbox(typed);
+    if (!mailbox) return done(page_words(mailbox.error()));
+    write(
+        [address = mailbox->key()](store::WriteTxn& txn) { return store::del_user(txn, address); },
+        std::move(done));
   }
-  void set_user_password(std::string address, std::string password, http::Done done) override {
-    hash_then(std::move(password), [this, address, done](std::string hash) {
+  void set_user_password(std::string typed, std::string password, http::Done done) override {
+    auto mailbox = address::parse_mailbox(typed);
+    if (!mailbox) return done(page_words(mailbox.error()));
+    hash_then(std::move(password), [this, address = mailbox->key(), done](std::string hash) {
       write([address,
              hash](store::WriteTxn& txn) { return store::set_password_hash(txn, address, hash); },
             done);

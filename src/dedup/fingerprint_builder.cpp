@@ -21,11 +21,6 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-std::string_view without_line_end(std::string_view line) {
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  return line;
-}
-
 }  // namespace
 
 std::string normalize_message_id(std::string_view value) {
@@ -73,17 +68,30 @@ void FingerprintBuilder::end_message_id() {
   mid_value_.shrink_to_fit();
 }
 
+// Unfolding (RFC 5322 §2.2.3) removes the CRLF; the WSP stays. Every CR and LF
+// is dropped (normalize_message_id drops them anyway), so the count, and with
+// it the overflow, is the same however the line arrived.
+void FingerprintBuilder::capture(std::string_view value_part) {
+  if (!capturing_ || mid_overflow_) return;
+  for (char c : value_part) {
+    if (c == '\r' || c == '\n') continue;
+    if (mid_value_.size() == kMaxMessageIdBytes) {
+      mid_overflow_ = true;
+      mid_value_.clear();
+      return;
+    }
+    mid_value_.push_back(c);
+  }
+}
+
+void FingerprintBuilder::on_header_more(std::string_view bytes) {
+  capture(bytes);
+  if (!skipping_) content_.update(bytes);
+}
+
 void FingerprintBuilder::on_header_line(std::string_view line, HeaderLine kind) {
   if (kind == HeaderLine::continuation) {
-    if (capturing_) {
-      // Unfolding (RFC 5322 §2.2.3) removes the CRLF; the WSP stays.
-      std::string_view part = without_line_end(line);
-      if (mid_value_.size() + part.size() > kMaxMessageIdBytes) {
-        mid_overflow_ = true;
-      } else {
-        mid_value_.append(part);
-      }
-    }
+    capture(line);
     if (!skipping_) content_.update(line);
     return;
   }
@@ -96,12 +104,8 @@ void FingerprintBuilder::on_header_line(std::string_view line, HeaderLine kind) 
     if (!message_id_ && same_name(name, "Message-ID")) {
       capturing_ = true;
       mid_overflow_ = false;
-      std::string_view value = without_line_end(line.substr(line.find(':') + 1));
-      if (value.size() > kMaxMessageIdBytes) {
-        mid_overflow_ = true;
-      } else {
-        mid_value_.assign(value);
-      }
+      mid_value_.clear();
+      capture(line.substr(line.find(':') + 1));
     }
   }
   if (!skipping_) content_.update(line);

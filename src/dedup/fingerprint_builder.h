@@ -8,8 +8,9 @@
 // Return-Path, Delivered-To and X-Received (with their folded continuation
 // lines, RFC 5322 §2.2.3) are left out of the content hash; everything else,
 // the blank line and the body are hashed byte for byte. Memory is bounded:
-// never the whole message, at most HeaderLines::kMaxHeaderBytes of a header
-// line and 1 KiB of Message-ID value.
+// never the whole message nor a whole line, at most HeaderLines::kMaxLineHead
+// octets of a header line and kMaxMessageIdBytes of Message-ID value, however
+// long the lines are (a Message-ID longer than that is not used).
 #pragma once
 
 #include <optional>
@@ -28,7 +29,7 @@ struct Fingerprints {
   Fingerprint content{};                       // SHA-256 of the bytes, trace fields left out
   std::optional<Fingerprint> message_id;       // SHA-256 of "mid:" + message_id_text
   std::optional<std::string> message_id_text;  // normalised, e.g. "<Abc.1@example.org>"
-  bool headers_complete = false;               // the header section ended within the bound
+  bool headers_complete = false;               // the header section ended (blank line)
   bool has_subject = false;                    // a Subject field was among the header lines
   std::uint64_t bytes = 0;                     // bytes fed
 };
@@ -56,7 +57,9 @@ class FingerprintBuilder final : private HeaderLines::Visitor {
 
  private:
   void on_header_line(std::string_view line, HeaderLine kind) override;
+  void on_header_more(std::string_view bytes) override;
   void on_body(std::string_view bytes) override;
+  void capture(std::string_view value_part);
   void end_message_id();
 
   HeaderLines lines_;

@@ -1,4 +1,4 @@
-// Header/body splitting with a fixed byte bound, see header_lines.h.
+// Header/body splitting with a bounded line head, see header_lines.h.
 #include "dedup/header_lines.h"
 
 namespace postern::dedup {
@@ -28,66 +28,76 @@ std::string_view HeaderLines::field_name(std::string_view line) {
   return name;
 }
 
-void HeaderLines::complete_line(std::string_view line) {
-  if (line == "\r\n" || line == "\n") {
-    in_header_ = false;
-    complete_ = true;
-    visitor_.on_header_line(line, HeaderLine::end);
-  } else if (line.front() == ' ' || line.front() == '\t') {
-    visitor_.on_header_line(line, HeaderLine::continuation);
-  } else if (is_field(line)) {
-    visitor_.on_header_line(line, HeaderLine::field);
-  } else {
+std::optional<HeaderLine> HeaderLines::classify(std::string_view line) {
+  if (line == "\r\n" || line == "\n") return HeaderLine::end;
+  if (line.front() == ' ' || line.front() == '\t') return HeaderLine::continuation;
+  if (is_field(line)) return HeaderLine::field;
+  return std::nullopt;
+}
+
+void HeaderLines::begin_line(std::string_view line, bool whole) {
+  std::optional<HeaderLine> kind = classify(line);
+  if (!kind) {
     in_header_ = false;
     complete_ = true;
     visitor_.on_body(line);
+    return;
   }
+  if (*kind == HeaderLine::end) {
+    in_header_ = false;
+    complete_ = true;
+  }
+  in_long_line_ = !whole;
+  visitor_.on_header_line(line, *kind);
 }
 
 void HeaderLines::feed(std::string_view chunk) {
   while (!chunk.empty() && in_header_) {
-    const std::size_t room = kMaxHeaderBytes - header_bytes_ - line_.size();
-    std::size_t lf = chunk.find('\n');
-    std::size_t take = lf == std::string_view::npos ? chunk.size() : lf + 1;
-    if (take > room) {
-      // The cap falls inside this line: what is buffered up to the cap, and
-      // everything after it, is body. The cut is at a fixed byte offset, so
-      // every split of the stream cuts in the same place.
-      line_.append(chunk.substr(0, room));
-      chunk.remove_prefix(room);
-      in_header_ = false;
-      if (!line_.empty()) visitor_.on_body(line_);
-      line_.clear();
-      break;
+    const std::size_t lf = chunk.find('\n');
+    if (in_long_line_) {
+      const std::size_t take = lf == std::string_view::npos ? chunk.size() : lf + 1;
+      visitor_.on_header_more(chunk.substr(0, take));
+      chunk.remove_prefix(take);
+      if (lf != std::string_view::npos) in_long_line_ = false;
+      continue;
     }
-    if (lf == std::string_view::npos) {
+    const std::size_t room = kMaxLineHead - line_.size();
+    if (lf != std::string_view::npos && lf < room) {
+      // The whole line is here: straight from the chunk when nothing is buffered.
+      std::string_view line = chunk.substr(0, lf + 1);
+      if (!line_.empty()) {
+        line_.append(line);
+        line = line_;
+      }
+      begin_line(line, /*whole=*/true);
+      line_.clear();
+      chunk.remove_prefix(lf + 1);
+      continue;
+    }
+    if (chunk.size() < room) {
       line_.append(chunk);
       return;
     }
-    std::string_view line;
-    if (line_.empty()) {
-      line = chunk.substr(0, take);
-    } else {
-      line_.append(chunk.substr(0, take));
-      line = line_;
-    }
-    header_bytes_ += line.size();
-    complete_line(line);
+    // kMaxLineHead octets and no line end: classify on the head, stream the rest.
+    // The cut is at a fixed octet of the line, so every split cuts the same way.
+    line_.append(chunk.substr(0, room));
+    chunk.remove_prefix(room);
+    begin_line(line_, /*whole=*/false);
     line_.clear();
-    chunk.remove_prefix(take);
   }
   if (!chunk.empty()) visitor_.on_body(chunk);
 }
 
 void HeaderLines::finish() {
-  if (in_header_ && !line_.empty()) {
+  if (!in_header_) return;
+  if (!line_.empty()) {
     std::string line = std::move(line_);
     line_.clear();
-    header_bytes_ += line.size();
-    complete_line(line);
-    in_header_ = false;
-    complete_ = false;  // the stream ended inside the header section
+    begin_line(line, /*whole=*/true);
   }
+  in_long_line_ = false;
+  in_header_ = false;
+  complete_ = false;  // the stream ended inside the header section
 }
 
 }  // namespace postern::dedup

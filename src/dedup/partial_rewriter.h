@@ -3,8 +3,9 @@
 // The stored partial is: our trace headers, then partial_prefix() (the
 // X-Postern-Partial field, and a tagged Subject when the client sent none),
 // then the received bytes streamed through PartialRewriter, which prefixes the
-// first Subject field's text with "[INCOMPLETE] ". Only the bounded header
-// section is parsed (HeaderLines); the body passes through untouched.
+// first Subject field's text with "[INCOMPLETE] ". Only the header section is
+// parsed (HeaderLines, which holds at most a line's head, so a line of any length
+// streams through); every other byte passes through untouched.
 // Typical call sequence: out(partial_prefix(...)); r.feed(chunk)*; r.finish().
 #pragma once
 
@@ -40,6 +41,7 @@ class PartialRewriter final : private HeaderLines::Visitor {
 
  private:
   void on_header_line(std::string_view line, HeaderLine kind) override;
+  void on_header_more(std::string_view bytes) override { out_(bytes); }
   void on_body(std::string_view bytes) override { out_(bytes); }
 
   Output out_;

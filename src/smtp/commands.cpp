@@ -75,6 +75,8 @@ Reply Session::on_mail_from(std::string_view args) {
         return replies::unknown_parameter();
       case SyntaxError::needs_smtputf8:
         return replies::address_needs_smtputf8();
+      case SyntaxError::bad_utf8:
+        return replies::sender_not_utf8();
       case SyntaxError::bad_parameter:
         break;
     }
@@ -103,6 +105,8 @@ Reply Session::on_rcpt_to(std::string_view args) {
         return replies::unknown_parameter();
       case SyntaxError::needs_smtputf8:
         return replies::address_needs_smtputf8();
+      case SyntaxError::bad_utf8:
+        return replies::recipient_not_utf8();
       case SyntaxError::bad_path:
       case SyntaxError::bad_parameter:
         break;
@@ -130,7 +134,7 @@ Reply Session::on_data(std::string_view args) {
   if (!args.empty()) return replies::syntax("DATA takes no arguments");
   if (state_ == State::mail) return replies::no_valid_recipients();
   begin_message(/*via_bdat=*/false);
-  tx_->data.emplace(limits_.max_message_bytes, limits_.max_text_line);
+  tx_->data.emplace(limits_.max_message_bytes);
   framing_ = Framing::data_body;
   enter(State::data);
   return replies::start_data();

@@ -1,8 +1,6 @@
 // smtp::DataReader: the DATA body decoder (see data_reader.h).
 #include "smtp/data_reader.h"
 
-#include <algorithm>
-
 namespace postern::smtp {
 
 void DataReader::fail(AbortReason reason) {
@@ -26,22 +24,19 @@ DataReader::Step DataReader::feed(std::string_view in, Sink& sink) {
     run = end;
   };
   // Counts `octets` of content starting at in[at]. The sink gets exactly the
-  // octets before the first one that breaks a limit, however the input was
-  // split, so what a host sees before message_abort() is deterministic.
+  // octets before the first one past the size limit, however the input was
+  // split, so what a host sees before message_abort() is deterministic. A
+  // stuffed dot is not content and is never counted.
   auto count = [&](std::size_t octets, std::size_t at) {
     if (!failure_) {
-      // While nothing failed, size_ and line_length_ are within their limits.
-      std::uint64_t size_room = max_message_bytes_ - size_;
-      std::uint64_t line_room = max_text_line_ - line_length_;
-      std::uint64_t room = std::min(size_room, line_room);
+      // While nothing failed, size_ is within the limit.
+      std::uint64_t room = max_message_bytes_ - size_;
       if (octets > room) {
         flush(at + static_cast<std::size_t>(room));
-        // RFC 5321 §4.5.3.1.6: the stuffed dot is not counted (it never is here).
-        fail(size_room <= line_room ? AbortReason::too_big : AbortReason::line_too_long);
+        fail(AbortReason::too_big);
       }
     }
     size_ += octets;
-    line_length_ += octets;
   };
   auto bare = [&](std::size_t at) {
     flush(at);
@@ -84,7 +79,6 @@ DataReader::Step DataReader::feed(std::string_view in, Sink& sink) {
           run = i;  // the LF starts the next run
           count(1, i);
           ++i;
-          line_length_ = 0;
           mode_ = Mode::line_start;
         } else {
           bare(i);  // the held CR was bare
@@ -109,7 +103,6 @@ DataReader::Step DataReader::feed(std::string_view in, Sink& sink) {
         } else if (in[i + 1] == '\n') {
           count(2, i);
           i += 2;
-          line_length_ = 0;
           mode_ = Mode::line_start;
         } else {  // bare CR
           bare(i);

@@ -1,8 +1,10 @@
 // smtp::DataReader: decodes the DATA body (RFC 5321 §4.1.1.4, §4.5.2) as a stream.
 //
-// It removes dot-stuffing, finds the terminating <CRLF>.<CRLF> and counts octets
-// and line lengths, without buffering: body octets go to the sink as views into
-// the caller's input (at most kMaxChunk each), so memory never holds a message.
+// It removes dot-stuffing, finds the terminating <CRLF>.<CRLF> and counts octets,
+// without buffering: body octets go to the sink as views into the caller's input
+// (at most kMaxChunk each), so memory never holds a message, nor a line: a text
+// line may be of any length (RFC 5321 §4.5.3.1 asks receivers to impose no limit
+// where they can), and only max_message_bytes bounds the whole.
 //
 // Only CRLF ends a line. A bare CR or LF is content that fails the message
 // (RFC 5321 §2.3.8), so "\n.\n", "\r.\r", "\n.\r\n" or "\r\n.\n" never end the
@@ -39,14 +41,13 @@ class DataReader {
   // The reader starts at the beginning of a line: the DATA command's CRLF is the
   // first CRLF of the terminator (RFC 5321 §4.1.1.4), so ".\r\n" at once ends an
   // empty message.
-  DataReader(std::uint64_t max_message_bytes, std::size_t max_text_line)
-      : max_message_bytes_(max_message_bytes), max_text_line_(max_text_line) {}
+  explicit DataReader(std::uint64_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
 
   // Consumes all of `in` or up to the end of the terminator.
   // REQUIRES: !finished from an earlier call.
   Step feed(std::string_view in, Sink& sink);
 
-  // The first reason the message fails, if any: too_big, bad_line_ending or line_too_long.
+  // The first reason the message fails, if any: too_big or bad_line_ending.
   std::optional<AbortReason> failure() const { return failure_; }
   // Body octets after unstuffing, terminator excluded.
   std::uint64_t size() const { return size_; }
@@ -64,10 +65,8 @@ class DataReader {
   void emit(Sink& sink, std::string_view octets) const;
 
   const std::uint64_t max_message_bytes_;
-  const std::size_t max_text_line_;
   Mode mode_ = Mode::line_start;
   std::uint64_t size_ = 0;
-  std::size_t line_length_ = 0;  // octets of the current line, CRLF included
   std::optional<AbortReason> failure_;
 };
 

@@ -25,9 +25,8 @@ enum class RecipientVerdict { accept, unknown_user, relay_denied, over_quota, te
 
 // Why a message that was begun is not being stored.
 enum class AbortReason {
-  too_big,          // RFC 1870: more octets than SIZE allows
+  too_big,          // more octets than Limits::max_message_bytes (RFC 1870)
   bad_line_ending,  // a bare CR or LF in DATA (RFC 5321 §2.3.8)
-  line_too_long,    // a text line over Limits::max_text_line (RFC 5321 §4.5.3.1.6)
   connection_lost,  // the peer went away mid-message
   timeout,          // RFC 5321 §4.5.3.2 timer fired mid-message
   reset,            // RSET (or a new EHLO) between BDAT chunks

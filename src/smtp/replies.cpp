@@ -108,9 +108,16 @@ Reply command_bare_line_ending() {
                "(RFC 5321 §2.3.8)");
 }
 Reply command_too_long(std::size_t max_octets) {
-  // X.5.2 (syntax): the registry's X.5.6 is for AUTH exchanges only (RFC 4954).
-  return fault(500, "5.5.2",
+  // RFC 5321 §4.5.3.1.10: "500 Line too long". X.5.6 was registered by RFC 4954
+  // for an over-long AUTH line; it is the registry's only "line too long" code,
+  // and a client reading the enhanced code learns exactly what went wrong.
+  return fault(500, "5.5.6",
                with_number("Line too long; command lines are limited to %llu octets", max_octets));
+}
+Reply command_control_byte() {
+  // RFC 5321 §4.1.2: no production of a command admits a C0 control or DEL.
+  return fault(501, "5.5.2",
+               "Syntax error: control character in the command line; send printable text only");
 }
 Reply syntax(std::string_view what_to_do) {
   return fault(501, "5.5.4", "Syntax error: " + std::string(what_to_do));
@@ -126,7 +133,20 @@ Reply unknown_parameter() {
   return fault(555, "5.5.4", "Parameter not recognised; see the EHLO reply for what we support");
 }
 Reply address_needs_smtputf8() {
-  return fault(553, "5.6.7", "Non-ASCII address: send MAIL FROM with the SMTPUTF8 parameter");
+  // RFC 6531 §3.3 and its 553 5.6.7 for a non-ASCII address without SMTPUTF8.
+  return fault(553, "5.6.7",
+               "Non-ASCII address without SMTPUTF8: add the SMTPUTF8 parameter to MAIL FROM, "
+               "or use an ASCII address");
+}
+Reply sender_not_utf8() {
+  return fault(501, "5.1.7",
+               "Bad sender address: not valid UTF-8, or it holds a control character "
+               "(RFC 6531 §3.3)");
+}
+Reply recipient_not_utf8() {
+  return fault(501, "5.1.3",
+               "Bad recipient address: not valid UTF-8, or it holds a control character "
+               "(RFC 6531 §3.3)");
 }
 Reply bad_sequence(std::string_view what_to_do) {
   return fault(503, "5.5.1", "Bad sequence of commands: " + std::string(what_to_do));
@@ -138,20 +158,14 @@ Reply no_valid_recipients() {
 Reply too_big(std::uint64_t max_octets) {
   // RFC 1870 §6.2/§6.3: 552 with 5.3.4 (RFC 3463).
   return fault(552, "5.3.4",
-               with_number("Message too big; the limit here is %llu octets", max_octets));
+               with_number("Message too big: this mailbox accepts at most %llu octets; "
+                           "send a link to the file instead, or split it into smaller messages",
+                           max_octets));
 }
 Reply bad_line_ending() {
   return fault(550, "5.6.0",
                "Message rejected: bare CR or LF in the data; send CRLF line endings "
                "(RFC 5321 §2.3.8)");
-}
-Reply text_line_too_long(std::size_t max_octets) {
-  // §4.5.3.1.10 suggests "500 Line too long", but 500 is not a reply §4.3.2
-  // lists after the final dot; 550 with X.6.0 (media error) is.
-  return fault(550, "5.6.0",
-               with_number("Message rejected: a line exceeds %llu octets (RFC 5321 §4.5.3.1.6); "
-                           "encode long lines as quoted-printable or base64",
-                           max_octets));
 }
 Reply tls_not_available() {
   return fault(502, "5.5.1", "STARTTLS not available");
@@ -196,6 +210,16 @@ Reply too_many_commands(std::string_view hostname) {
 }
 Reply timeout(std::string_view hostname) {
   return make(421, "4.4.2", std::string(hostname) + " timeout, closing connection");
+}
+Reply command_line_never_ends(std::string_view hostname) {
+  return make(421, "4.7.0",
+              std::string(hostname) + " command line without end, closing connection");
+}
+Reply other_protocol() {
+  // Like Postfix's smtpd_forbidden_commands: a browser or proxy talking HTTP to a
+  // mail port (ALPACA-style cross-protocol requests) gets one reply, never an
+  // echo of what it sent, and the connection ends.
+  return make(554, "5.7.0", "This is an SMTP mail server, not a web server; closing connection");
 }
 Reply local_error_closing(std::string_view hostname) {
   return make(421, "4.3.0", std::string(hostname) + " local error, closing connection");

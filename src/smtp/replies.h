@@ -54,16 +54,18 @@ Reply ready_to_start_tls();
 Reply unknown_command();
 Reply command_bare_line_ending();
 Reply command_too_long(std::size_t max_octets);
+Reply command_control_byte();
 Reply syntax(std::string_view what_to_do);
 Reply bad_sender_syntax();
 Reply bad_recipient_syntax();
 Reply unknown_parameter();
 Reply address_needs_smtputf8();
+Reply sender_not_utf8();
+Reply recipient_not_utf8();
 Reply bad_sequence(std::string_view what_to_do);
 Reply no_valid_recipients();
 Reply too_big(std::uint64_t max_octets);
 Reply bad_line_ending();
-Reply text_line_too_long(std::size_t max_octets);
 Reply tls_not_available();
 Reply tls_already_active();
 
@@ -74,10 +76,12 @@ Reply too_many_recipients();
 // The durable commit's outcome, translated once here (STYLE.md "Errors are values").
 Reply commit_failed(const core::Error& error);
 
-// 421 replies; the session closes after sending one.
+// Closing replies (421, and 554 for another protocol); the session closes after sending one.
 Reply too_many_errors(std::string_view hostname);
 Reply too_many_commands(std::string_view hostname);
 Reply timeout(std::string_view hostname);
+Reply command_line_never_ends(std::string_view hostname);
+Reply other_protocol();
 Reply local_error_closing(std::string_view hostname);
 
 }  // namespace replies

@@ -15,8 +15,6 @@ const char* to_string(AbortReason reason) noexcept {
       return "too_big";
     case AbortReason::bad_line_ending:
       return "bad_line_ending";
-    case AbortReason::line_too_long:
-      return "line_too_long";
     case AbortReason::connection_lost:
       return "connection_lost";
     case AbortReason::timeout:
@@ -99,62 +97,6 @@ std::chrono::seconds Session::current_timeout() const {
     return limits_.timeout_data_block;  // §4.5.3.2.5
   }
   return limits_.timeout_command;  // §4.5.3.2.7
-}
-
-std::size_t Session::feed(std::string_view bytes) {
-  std::size_t used = 0;
-  while (used < bytes.size() && wants_input()) {
-    std::string_view rest = bytes.substr(used);
-    std::size_t n = 0;
-    switch (framing_) {
-      case Framing::line:
-        n = take_line(rest);
-        break;
-      case Framing::discard_line:
-        n = discard_line(rest);
-        break;
-      case Framing::data_body:
-        n = feed_data(rest);
-        break;
-      case Framing::chunk:
-        n = feed_chunk(rest);
-        break;
-    }
-    if (n == 0) break;  // an incomplete command line: net offers it again with more
-    used += n;
-  }
-  return used;
-}
-
-std::size_t Session::take_line(std::string_view rest) {
-  const std::size_t limit = command_line_limit();
-  std::size_t lf = rest.substr(0, limit).find('\n');
-  if (lf == std::string_view::npos) {
-    if (rest.size() < limit) return 0;
-    // Longer than the limit and no end in sight: discard it in pieces rather
-    // than let anyone buffer it (§4.5.3.1.4).
-    framing_ = Framing::discard_line;
-    return limit;
-  }
-  std::string_view line = rest.substr(0, lf);
-  // §2.3.8: commands end with CRLF; a bare CR or LF is refused, never guessed at.
-  if (line.empty() || line.back() != '\r' || line.find('\r') != line.size() - 1) {
-    POSTERN_LOG_INFO("smtp %s event=command-rejected reason=bare-line-ending",
-                     peer_.session_id.c_str());
-    answer(replies::command_bare_line_ending());
-  } else {
-    dispatch(line.substr(0, line.size() - 1));
-  }
-  return lf + 1;
-}
-
-std::size_t Session::discard_line(std::string_view rest) {
-  std::size_t lf = rest.find('\n');
-  if (lf == std::string_view::npos) return rest.size();
-  framing_ = Framing::line;
-  POSTERN_LOG_INFO("smtp %s event=command-rejected reason=line-too-long", peer_.session_id.c_str());
-  answer(replies::command_too_long(command_line_limit()));
-  return lf + 1;
 }
 
 void Session::dispatch(std::string_view line) {
@@ -280,18 +222,8 @@ void Session::end_of_data() {
     host_.message_end();
     return;
   }
-  Reply reply;
-  switch (*tx_->failure) {
-    case AbortReason::too_big:
-      reply = replies::too_big(limits_.max_message_bytes);
-      break;
-    case AbortReason::line_too_long:
-      reply = replies::text_line_too_long(limits_.max_text_line);
-      break;
-    default:
-      reply = replies::bad_line_ending();
-      break;
-  }
+  Reply reply = *tx_->failure == AbortReason::too_big ? replies::too_big(limits_.max_message_bytes)
+                                                      : replies::bad_line_ending();
   finish_transaction(State::ready);
   answer(reply);
 }

@@ -50,8 +50,11 @@ class Session final : private DataReader::Sink {
   // Consumes whole command lines, DATA body octets and BDAT chunk octets; returns
   // how many octets of `bytes` were consumed. An incomplete command line is left
   // for net to offer again with more bytes; a command line longer than the limit
-  // is consumed and discarded in pieces, so net never buffers more than
-  // Limits::max_command_line. Stops early when wants_input() turns false.
+  // is answered 500 at once, then consumed and discarded in pieces, so net never
+  // buffers more than Limits::max_command_line (after
+  // Limits::max_discarded_command_bytes without a CRLF: 421 and close). Text
+  // lines in DATA and BDAT may be of any length: they are streamed, never held.
+  // Stops early when wants_input() turns false.
   std::size_t feed(std::string_view bytes);
 
   // False while a commit is pending, after STARTTLS until on_tls_ready(), and after close.
@@ -125,9 +128,11 @@ class Session final : private DataReader::Sink {
   Reply on_expn(std::string_view args);
   Reply on_starttls(std::string_view args);
 
-  // session.cpp
+  // framing.cpp
   std::size_t take_line(std::string_view rest);
   std::size_t discard_line(std::string_view rest);
+  bool refuse_other_protocol(std::string_view line);
+  // session.cpp
   std::size_t feed_data(std::string_view rest);
   std::size_t feed_chunk(std::string_view rest);
   void dispatch(std::string_view line);
@@ -157,6 +162,7 @@ class Session final : private DataReader::Sink {
   std::uint64_t messages_ = 0;     // numbers message ids <session_id>.<n>
   std::size_t errors_ = 0;
   std::size_t commands_without_mail_ = 0;
+  std::size_t discarded_ = 0;  // octets of the over-long command line being discarded
   // The BDAT chunk being read: its remaining octets, its size and LAST flag, and
   // for a refused BDAT the reply owed once the chunk has been read past.
   std::uint64_t chunk_remaining_ = 0;

@@ -84,8 +84,14 @@ std::size_t quoted_string_length(std::string_view s) {
 struct ParsedPath {
   std::string mailbox;  // empty for <>
   bool non_ascii = false;
-  std::string_view rest;  // after '>'
+  bool valid_utf8 = true;  // meaningful only when non_ascii
+  std::string_view rest;   // after '>'
 };
+
+// RFC 9110 §5.6.2 tchar.
+bool is_tchar(unsigned char c) {
+  return is_alpha_digit(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
 
 // "<" [ A-d-l ":" ] Mailbox ">" or "<>" when `allow_null`.
 std::optional<ParsedPath> parse_path(std::string_view s, bool allow_null) {
@@ -124,6 +130,7 @@ std::optional<ParsedPath> parse_path(std::string_view s, bool allow_null) {
   if (local.front() != '"' && !is_dot_string(local)) return std::nullopt;
   if (!is_domain(domain)) return std::nullopt;
   for (unsigned char c : mailbox) out.non_ascii = out.non_ascii || c >= 0x80;
+  out.valid_utf8 = !out.non_ascii || is_valid_utf8_text(mailbox);
   out.mailbox = std::string(mailbox);
   return out;
 }
@@ -157,6 +164,68 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
     if (x >= 'a' && x <= 'z') x = static_cast<unsigned char>(x - 'a' + 'A');
     if (y >= 'a' && y <= 'z') y = static_cast<unsigned char>(y - 'a' + 'A');
     if (x != y) return false;
+  }
+  return true;
+}
+
+bool has_control_byte(std::string_view line) {
+  for (unsigned char c : line) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+bool looks_like_http(std::string_view line) {
+  static constexpr std::string_view kMethods[] = {"GET", "POST",    "HEAD",
+                                                  "PUT", "CONNECT", "OPTIONS"};
+  std::string_view verb = line.substr(0, line.find(' '));
+  if (verb.size() < line.size()) {  // a method is followed by a space and its target
+    for (std::string_view m : kMethods) {
+      if (equals_ignore_case(verb, m)) return true;
+    }
+  }
+  std::size_t colon = line.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return false;
+  for (unsigned char c : line.substr(0, colon)) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
+bool is_valid_utf8_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    // The lead octet gives the sequence length, its payload bits and the least
+    // code point that length may carry (anything less is an overlong form).
+    struct Lead {
+      unsigned char first, last;
+      std::size_t continuation;
+      std::uint32_t mask, min;
+    };
+    static constexpr Lead kLeads[] = {
+        {0xc2, 0xdf, 1, 0x1f, 0x80}, {0xe0, 0xef, 2, 0x0f, 0x800}, {0xf0, 0xf4, 3, 0x07, 0x10000}};
+    const Lead* lead = nullptr;
+    for (const Lead& l : kLeads) {
+      if (b0 >= l.first && b0 <= l.last) lead = &l;
+    }
+    // A continuation octet, C0/C1 (always overlong) or F5..FF cannot lead.
+    if (lead == nullptr) return false;
+    const std::size_t n = lead->continuation;
+    const std::uint32_t min = lead->min;
+    std::uint32_t cp = b0 & lead->mask;
+    if (s.size() - i <= n) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    if (cp <= 0x9f) return false;  // C1 controls (U+0080..U+009F)
+    i += n + 1;
   }
   return true;
 }
@@ -209,6 +278,7 @@ core::Result<MailFrom, SyntaxError> parse_mail_from(std::string_view args, bool 
     }
   }
   if (path->non_ascii && !out.smtputf8) return SyntaxError::needs_smtputf8;
+  if (!path->valid_utf8) return SyntaxError::bad_utf8;
   return out;
 }
 
@@ -226,6 +296,7 @@ core::Result<std::string, SyntaxError> parse_rcpt_to(std::string_view args, bool
     auto path = parse_path(text, /*allow_null=*/false);
     if (!path) return SyntaxError::bad_path;
     if (path->non_ascii && !smtputf8) return SyntaxError::needs_smtputf8;
+    if (!path->valid_utf8) return SyntaxError::bad_utf8;
     mailbox = std::move(path->mailbox);
     rest = path->rest;
   }

@@ -22,11 +22,27 @@ CommandLine split_command(std::string_view line);
 // ASCII case-insensitive comparison (RFC 5321 §2.4: verbs are case-insensitive).
 bool equals_ignore_case(std::string_view a, std::string_view b);
 
+// True if `line` holds a C0 control (NUL..US, HTAB included) or DEL. No command
+// of RFC 5321 §4.1 admits one, so such a line is refused before it is parsed,
+// and none can reach a reverse-path, a Received field or a log line.
+bool has_control_byte(std::string_view line);
+
+// True if `line` (a command line, or the first octets of an over-long one) is the
+// start of an HTTP request: "GET ", "POST ", "HEAD ", "PUT ", "CONNECT ",
+// "OPTIONS " (any case), or a header field "Token:" (RFC 9110 §5.1 token). No
+// SMTP verb has that form; a client that sends one speaks another protocol.
+bool looks_like_http(std::string_view line);
+
+// RFC 6531 §3.3: a non-ASCII address is UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF) without C1 controls (U+0080..U+009F).
+bool is_valid_utf8_text(std::string_view s);
+
 enum class SyntaxError {
   bad_path,           // not a valid <path>: 501 5.1.7 / 5.1.3
   unknown_parameter,  // a parameter we do not offer: 555 5.5.4
   bad_parameter,      // a known parameter with a bad value, or repeated: 501 5.5.4
   needs_smtputf8,     // a non-ASCII address without SMTPUTF8: 553 5.6.7
+  bad_utf8,           // with SMTPUTF8, an address that is not valid UTF-8: 501 5.1.7 / 5.1.3
 };
 
 struct MailFrom {
@@ -38,11 +54,14 @@ struct MailFrom {
 
 // "FROM:<path> [SIZE=n] [BODY=7BIT|8BITMIME] [SMTPUTF8]" (RFC 5321 §4.1.1.2,
 // RFC 1870, RFC 6152, RFC 6531). `esmtp` false (HELO) allows no parameters.
-// Spaces after the colon are tolerated, as most servers do.
+// Spaces after the colon are tolerated, as most servers do. A UTF-8 local part
+// or U-label domain needs SMTPUTF8 on this same command (RFC 6531 §3.4); the
+// address is returned as sent, never normalised (that is the store's concern).
 core::Result<MailFrom, SyntaxError> parse_mail_from(std::string_view args, bool esmtp);
 
 // "TO:<path>" or "TO:<Postmaster>" (RFC 5321 §4.1.1.3), no parameters. Returns
-// the forward-path without <>, "postmaster" for the bare Postmaster form.
+// the forward-path without <>, as sent, or "postmaster" for the bare Postmaster
+// form. `smtputf8`: MAIL FROM carried SMTPUTF8, so UTF-8 addresses are allowed.
 core::Result<std::string, SyntaxError> parse_rcpt_to(std::string_view args, bool smtputf8);
 
 struct BdatArgs {

@@ -1,6 +1,7 @@
 // Domains, users, aliases and settings on top of the records in FORMAT.md.
 #include "store/catalogue.h"
 
+#include "address/address.h"
 #include "core/bytes.h"
 #include "store/mailbox.h"
 
@@ -11,14 +12,10 @@ Error invalid(const char* where) {
   return core::make_error(Errc::invalid, where);
 }
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// RFC 5322 §3.2.3 atext plus '.', the dot-atom a local part may use unquoted.
-bool local_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
+// A bad name crosses into the store's Result as Errc::invalid; where() names the
+// reason (address::reason_for_where() turns it back into words).
+Error invalid_name(const address::Error& e) {
+  return core::make_error(Errc::invalid, address::where(e));
 }
 
 std::string setting_key(std::string_view key) {
@@ -34,46 +31,15 @@ Result<std::string> user_key(std::string_view address) {
 }  // namespace
 
 Result<std::string> normalize_domain(std::string_view domain) {
-  if (domain.empty() || domain.size() > 255) return invalid("domain-length");
-  std::string out;
-  out.reserve(domain.size());
-  std::size_t label = 0;
-  for (char c : domain) {
-    c = lower(c);
-    if (c == '.') {
-      if (label == 0 || out.back() == '-') return invalid("domain-label");
-      label = 0;
-    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
-      if (c == '-' && label == 0) return invalid("domain-label");
-      if (++label > 63) return invalid("domain-label-length");
-    } else {
-      return invalid("domain-char");
-    }
-    out.push_back(c);
-  }
-  if (label == 0 || out.back() == '-') return invalid("domain-label");
-  return out;
+  auto canonical = address::canonical_domain(domain);
+  if (!canonical) return invalid_name(canonical.error());
+  return std::move(*canonical);
 }
 
 Result<std::string> normalize_address(std::string_view address) {
-  std::size_t at = address.rfind('@');
-  if (at == std::string_view::npos || at == 0) return invalid("address");
-  std::string_view local = address.substr(0, at);
-  if (local.size() > 64) return invalid("address-local-length");
-  auto domain = normalize_domain(address.substr(at + 1));
-  if (!domain) return domain.error();
-  std::string out;
-  for (char c : local) {
-    c = lower(c);
-    if (!local_char(c)) return invalid("address-local-char");
-    out.push_back(c);
-  }
-  if (out.front() == '.' || out.back() == '.' || out.find("..") != std::string::npos) {
-    return invalid("address-local-dot");
-  }
-  out += '@';
-  out += *domain;
-  return out;
+  auto mailbox = address::parse_mailbox(address);
+  if (!mailbox) return invalid_name(mailbox.error());
+  return mailbox->key();
 }
 
 std::string_view domain_of(std::string_view address) {

@@ -2,7 +2,7 @@
 //
 // Every writer takes a WriteTxn&, so it runs synchronously under run_write()
 // (CLI) or as a Writer job (server). Readers take any Txn&. Addresses are
-// validated and lowercased before they become keys; bad input is Errc::invalid.
+// canonicalised (normalize_address below) before they become keys; bad input is Errc::invalid.
 #pragma once
 
 #include <cstdint>
@@ -16,10 +16,13 @@
 
 namespace postern::store {
 
-// "Local@Example.ORG" -> "local@example.org". Rejects empty parts, a second
-// '@', controls, spaces, and lengths beyond RFC 5321 §4.5.3.1 (64 local, 255 domain).
+// The store's key for an address or a domain (src/address/address.h): domains as
+// lowercase A-labels, local parts in NFC and lowercase, so "Jörg@Bücher.example" and
+// "jo\u0308rg@xn--bcher-kva.example" are one key. Callers may pass either form, as typed
+// or as sent in RCPT/USER. A bad name is Errc::invalid with where = address::where(),
+// e.g. "domain-space"; callers that hold the text call address::parse_mailbox() or
+// canonical_domain() themselves for the full sentence.
 Result<std::string> normalize_address(std::string_view address);
-// Lowercased LDH labels separated by dots (RFC 1035 §2.3.1), at most 255 octets.
 Result<std::string> normalize_domain(std::string_view domain);
 // The part after '@'. REQUIRES: a normalized address.
 std::string_view domain_of(std::string_view address);

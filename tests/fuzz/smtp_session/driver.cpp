@@ -176,7 +176,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_message_bytes = 4000;
   limits.max_recipients = 3;
   limits.max_command_line = 128;
-  limits.max_text_line = 200;
   limits.max_commands_before_mail = 40;
   limits.max_errors = 40;
   limits.tls_available = true;

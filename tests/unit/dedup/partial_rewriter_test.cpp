@@ -56,3 +56,19 @@ TEST_CASE("the X-Postern-Partial prefix says what happened and whether it can be
 }
 
 }  // namespace postern::dedup
+
+namespace postern::dedup {
+
+TEST_CASE("a partial with long header lines is tagged and passed through byte for byte") {
+  const std::string subject = "Subject: " + std::string(300 * 1000, 's') + "\r\n";
+  const std::string before = "X-Long: " + std::string(5000, 'x') + "\r\n";
+  const std::string body = std::string(200 * 1000, 'b') + "\r\n";
+  const std::string in = before + subject + "\r\n" + body;
+  const std::string want = before + "Subject: [INCOMPLETE] " + subject.substr(9) + "\r\n" + body;
+  for (std::size_t piece : {1u, 999u, 1000u, 1001u, 65536u}) {
+    CAPTURE(piece);
+    CHECK(rewrite(in, piece) == want);
+  }
+}
+
+}  // namespace postern::dedup

@@ -18,7 +18,9 @@ std::vector<std::string> enveloped() {
 }
 
 const std::string kBegin = "begin from=<alice@example.net> to=<bob@example.org> bdat";
-const std::string kTooBig = "S: 552 5.3.4 Message too big; the limit here is 10000 octets";
+const std::string kTooBig =
+    "S: 552 5.3.4 Message too big: this mailbox accepts at most 10000 octets; send a link to "
+    "the file instead, or split it into smaller messages";
 
 }  // namespace
 
@@ -35,6 +37,20 @@ TEST_CASE("a BDAT chunk is binary: no dot-unstuffing and no line-ending checks")
   Run run = feed_all_ways(
       {client(kEnvelope + "BDAT " + std::to_string(chunk.size()) + " LAST\r\n" + chunk),
        commit_ok()});
+  CHECK(run.transcript.back() == "S: 250 2.0.0 Ok: queued as s1.1");
+  CHECK(run.bodies == std::vector<std::string>{chunk});
+}
+
+TEST_CASE("a BDAT chunk holding one 200 000-octet line is stored as sent") {
+  // No line length limit in BDAT either: only the message size counts, and the
+  // chunk streams to the host in pieces of at most 64 KiB (RecordingHost checks).
+  Limits limits = test_limits();
+  limits.max_message_bytes = 1 << 20;
+  std::string chunk = "Subject: b\r\n\r\n" + std::string(200 * 1000, 'Q') + "\r\n";
+  Run run = feed_all_ways(
+      {client(kEnvelope + "BDAT " + std::to_string(chunk.size()) + " LAST\r\n" + chunk),
+       commit_ok()},
+      limits);
   CHECK(run.transcript.back() == "S: 250 2.0.0 Ok: queued as s1.1");
   CHECK(run.bodies == std::vector<std::string>{chunk});
 }

@@ -130,7 +130,7 @@ inline Limits test_limits() {
   l.max_message_bytes = 10000;
   l.max_recipients = 3;
   l.max_command_line = 512;
-  l.max_text_line = 1000;
+  l.max_discarded_command_bytes = 4096;
   l.max_commands_before_mail = 30;
   l.max_errors = 10;
   l.tls_available = true;

@@ -135,7 +135,9 @@ TEST_CASE("MAIL accepts the null reverse-path and the parameters we advertise") 
                 "S: 501 5.5.4 Syntax error: use SIZE=<octets>, BODY=7BIT or BODY=8BITMIME, "
                 "SMTPUTF8, once each",
                 "S: 501 5.1.7 Bad sender address syntax; use MAIL FROM:<user@domain> or <>",
-                "S: 553 5.6.7 Non-ASCII address: send MAIL FROM with the SMTPUTF8 parameter"}}));
+                "S: 553 5.6.7 Non-ASCII address without SMTPUTF8: add the SMTPUTF8 parameter to "
+                "MAIL FROM, "
+                "or use an ASCII address"}}));
 }
 
 TEST_CASE("MAIL parameters are refused after HELO") {
@@ -147,7 +149,9 @@ TEST_CASE("MAIL parameters are refused after HELO") {
 TEST_CASE("a declared SIZE above the limit is refused at MAIL with 552 5.3.4") {
   Run run = feed_all_ways({client(kEhlo + "MAIL FROM:<a@example.net> SIZE=10001\r\n" +
                                   "MAIL FROM:<a@example.net> SIZE=10000\r\n")});
-  CHECK(run.transcript.end()[-2] == "S: 552 5.3.4 Message too big; the limit here is 10000 octets");
+  CHECK(run.transcript.end()[-2] ==
+        "S: 552 5.3.4 Message too big: this mailbox accepts at most 10000 octets; send a link to "
+        "the file instead, or split it into smaller messages");
   CHECK(run.transcript.back() == "S: 250 2.1.0 Sender ok");
 }
 
@@ -227,12 +231,12 @@ TEST_CASE("a command line without CR is refused with 500 5.5.2") {
   CHECK(run.transcript == std::vector<std::string>{kGreeting, bare, bare, "S: 250 2.0.0 Ok"});
 }
 
-TEST_CASE("a command line over the limit is discarded in pieces and answered 500") {
+TEST_CASE("a command line over the limit is discarded in pieces and answered 500 once") {
   std::string longline = "NOOP " + std::string(3000, 'x') + "\r\n";
   Run run = feed_all_ways({client(longline + "NOOP\r\n")});
   CHECK(run.transcript == std::vector<std::string>{
                               kGreeting,
-                              "S: 500 5.5.2 Line too long; command lines are limited to 512 octets",
+                              "S: 500 5.5.6 Line too long; command lines are limited to 512 octets",
                               "S: 250 2.0.0 Ok"});
 }
 
@@ -244,7 +248,7 @@ TEST_CASE("a command line of exactly the limit is accepted, one more octet is no
   CHECK(run.transcript ==
         std::vector<std::string>{
             kGreeting, "S: 250 2.0.0 Ok",
-            "S: 500 5.5.2 Line too long; command lines are limited to 512 octets"});
+            "S: 500 5.5.6 Line too long; command lines are limited to 512 octets"});
 }
 
 TEST_CASE("an incomplete command line is left to net") {

@@ -94,3 +94,64 @@ TEST_CASE("the HELO argument is one printable token") {
   CHECK_FALSE(parse_helo("").has_value());
   CHECK_FALSE(parse_helo("caf\xc3\xa9").has_value());
 }
+
+TEST_CASE("UTF-8 validity follows RFC 3629 and refuses C1 controls (RFC 6531 §3.3)") {
+  CHECK(is_valid_utf8_text("plain ascii"));
+  CHECK(is_valid_utf8_text("j\xc3\xb6rg"));               // ö
+  CHECK(is_valid_utf8_text("\xe4\xbe\x8b\xe3\x81\x88"));  // 例え
+  CHECK(is_valid_utf8_text("\xf0\x9f\x93\xa7"));          // U+1F4E7
+  CHECK(is_valid_utf8_text("\xc2\xa0"));                  // U+00A0, the first after C1
+  CHECK_FALSE(is_valid_utf8_text("\xc2\x80"));            // U+0080, C1
+  CHECK_FALSE(is_valid_utf8_text("\xc2\x9f"));            // U+009F, C1
+  CHECK_FALSE(is_valid_utf8_text("\xc1\xbf"));            // overlong
+  CHECK_FALSE(is_valid_utf8_text("\xe0\x9f\xbf"));        // overlong
+  CHECK_FALSE(is_valid_utf8_text("\xf0\x8f\xbf\xbf"));    // overlong
+  CHECK_FALSE(is_valid_utf8_text("\xed\xbf\xbf"));        // surrogate
+  CHECK_FALSE(is_valid_utf8_text("\xf4\x90\x80\x80"));    // > U+10FFFF
+  CHECK_FALSE(is_valid_utf8_text("\xf5\x80\x80\x80"));
+  CHECK_FALSE(is_valid_utf8_text("\x80"));      // lone continuation
+  CHECK_FALSE(is_valid_utf8_text("\xe4\xbe"));  // truncated at the end
+  CHECK_FALSE(
+      is_valid_utf8_text("\xe4"
+                         "a\x8b"));  // continuation missing
+}
+
+TEST_CASE("UTF-8 addresses with SMTPUTF8: quoted local parts and U-label domains") {
+  auto m = parse_mail_from(
+      "FROM:<\"j\xc3\xb6rg m\"@b\xc3\xbc"
+      "cher.example> SMTPUTF8",
+      true);
+  REQUIRE(m.has_value());
+  CHECK(m->reverse_path ==
+        "\"j\xc3\xb6rg m\"@b\xc3\xbc"
+        "cher.example");
+  CHECK(parse_mail_from("FROM:<a\xc2\x85@x.example> SMTPUTF8", true).error() ==
+        SyntaxError::bad_utf8);
+  // Without SMTPUTF8 the missing parameter is the problem named, valid or not.
+  CHECK(parse_mail_from("FROM:<a\xc2\x85@x.example>", true).error() == SyntaxError::needs_smtputf8);
+  CHECK(parse_rcpt_to("TO:<a@\xff.example>", true).error() == SyntaxError::bad_utf8);
+  CHECK(parse_rcpt_to("TO:<a@\xff.example>", false).error() == SyntaxError::needs_smtputf8);
+}
+
+TEST_CASE("control bytes are found anywhere in a line") {
+  CHECK_FALSE(has_control_byte("MAIL FROM:<a@b.example> SIZE=1"));
+  CHECK_FALSE(has_control_byte("caf\xc3\xa9"));
+  CHECK(has_control_byte(std::string_view("a\0b", 3)));
+  CHECK(has_control_byte("a\tb"));
+  CHECK(has_control_byte("a\x1b[0m"));
+  CHECK(has_control_byte("\x7f"));
+}
+
+TEST_CASE("HTTP request lines and header fields are recognised, SMTP commands are not") {
+  for (const char* http : {"GET / HTTP/1.1", "post /x HTTP/1.1", "HEAD /", "PUT /a b",
+                           "CONNECT host:443 HTTP/1.1", "OPTIONS * HTTP/1.1", "Host: x",
+                           "User-Agent: y", "Content-Length:0", "X-Y:", "Sec-Fetch-Site: none"}) {
+    CAPTURE(http);
+    CHECK(looks_like_http(http));
+  }
+  for (const char* smtp : {"MAIL FROM:<a@b>", "RCPT TO:<b@c>", "EHLO [IPv6:2001:db8::1]", "GET",
+                           "NOOP", "QUIT", ":x", "DATA", "BDAT 10 LAST", "GETTER x", "HELO a:b"}) {
+    CAPTURE(smtp);
+    CHECK_FALSE(looks_like_http(smtp));
+  }
+}
