@@ -40,7 +40,8 @@ using namespace postern;
 using namespace postern::http;
 
 #define require(ok) \
-  ((ok) ? (void)0 : (std::fprintf(stderr, "http_api: %s failed (line %d)\n", #ok, __LINE__), std::abort()))
+  ((ok) ? (void)0   \
+        : (std::fprintf(stderr, "http_api: %s failed (line %d)\n", #ok, __LINE__), std::abort()))
 
 constexpr std::string_view kPassword = "correct horse battery";
 
@@ -52,9 +53,8 @@ Access access_of(const Request& r) {
   if (r.method == "POST") {
     if (p == "/api/login") return Access::login;
     if (p == "/api/setup") return Access::setup;
-    for (const char* route :
-         {"/api/logout", "/api/settings", "/api/domains", "/api/users", "/api/certificate",
-          "/api/trace"})
+    for (const char* route : {"/api/logout", "/api/settings", "/api/domains", "/api/users",
+                              "/api/certificate", "/api/trace"})
       if (p == route) return Access::session_csrf;
     return Access::open;
   }
@@ -150,7 +150,9 @@ struct Driver {
       const std::string wire = serialize(r, 1764784800, request.keep_alive, head_only);
       check_wire(wire, r, head_only);
       const bool ok = r.status >= 200 && r.status < 300;
-      if (verbose) std::fprintf(stderr, "%s %s -> %d\n", request.method.c_str(), request.target.c_str(), r.status);
+      if (verbose)
+        std::fprintf(stderr, "%s %s -> %d\n", request.method.c_str(), request.target.c_str(),
+                     r.status);
       if (ok && access == Access::session) require(has_session);
       if (ok && access == Access::session_csrf) require(has_session && has_csrf);
       if (ok && access == Access::login) require(has_password);

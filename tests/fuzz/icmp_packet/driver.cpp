@@ -61,7 +61,8 @@ void check_prefix(const std::optional<diag::IcmpPacket>& part,
   require(whole.has_value());
   require(part->from == whole->from && part->what.kind == whole->what.kind &&
           part->what.mtu == whole->what.mtu && part->echo_reply == whole->echo_reply);
-  if (!part->inner_destination.empty()) require(part->inner_destination == whole->inner_destination);
+  if (!part->inner_destination.empty())
+    require(part->inner_destination == whole->inner_destination);
   if (part->inner_port != 0) require(part->inner_port == whole->inner_port);
   if (part->echo_id) require(part->echo_id == whole->echo_id && part->echo_seq == whole->echo_seq);
 }
@@ -86,7 +87,8 @@ void check_ipv4(Bytes packet) {
   const std::size_t inner_ihl = (inner[0] & 0x0f) * 4u;
   require(inner_ihl >= 20 && inner_ihl + 8 <= inner.size());
   require(address_at(AF_INET, p->inner_destination, inner, 16));
-  if (p->inner_port != 0) require(inner[9] == IPPROTO_UDP && p->inner_port == be16(inner, inner_ihl + 2));
+  if (p->inner_port != 0)
+    require(inner[9] == IPPROTO_UDP && p->inner_port == be16(inner, inner_ihl + 2));
   if (p->echo_id) require(p->echo_id == be16(inner, inner_ihl + 4));
 }
 

@@ -40,8 +40,10 @@ using namespace postern;
 namespace fs = std::filesystem;
 
 // Names the failed check on stderr, so a crash input explains itself.
-#define require(ok) \
-  ((ok) ? (void)0 : (std::fprintf(stderr, "maildir_import: %s failed (line %d)\n", #ok, __LINE__), std::abort()))
+#define require(ok)                                                                      \
+  ((ok) ? (void)0                                                                        \
+        : (std::fprintf(stderr, "maildir_import: %s failed (line %d)\n", #ok, __LINE__), \
+           std::abort()))
 
 // The fields of one of our names, "<received>.P<16 hex>.postern,S=<size>:2,<flags>".
 struct OurName {

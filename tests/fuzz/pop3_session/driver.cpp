@@ -174,7 +174,8 @@ void check_transcript(const FuzzHost& host) {
         const std::size_t end = t.find("\r\n", at);
         require(end != std::string_view::npos);
         const std::string_view item = t.substr(at, end - at);
-        require(item.find('\n') == std::string_view::npos && item.find('\r') == std::string_view::npos);
+        require(item.find('\n') == std::string_view::npos &&
+                item.find('\r') == std::string_view::npos);
         at = end + 2;
         if (item == ".") break;
         require(!item.empty() && item[0] != '.');

@@ -153,12 +153,12 @@ class FuzzHost final : public smtp::Host {
 
 // Exact mode's model of where message octets are in the input.
 struct Model {
-  std::size_t data_start = 0;           // input offset of the open DATA body
-  bool bdat_known = true;               // every BDAT line of the open message was parsed
-  std::string bdat_body;                // chunk octets of the open BDAT message
-  std::uint64_t bdat_declared = 0;      // the sum of its BDAT sizes
-  std::uint64_t chunk_left = 0;         // octets of a chunk still to come
-  bool chunk_counts = false;            // they belong to the open message
+  std::size_t data_start = 0;       // input offset of the open DATA body
+  bool bdat_known = true;           // every BDAT line of the open message was parsed
+  std::string bdat_body;            // chunk octets of the open BDAT message
+  std::uint64_t bdat_declared = 0;  // the sum of its BDAT sizes
+  std::uint64_t chunk_left = 0;     // octets of a chunk still to come
+  bool chunk_counts = false;        // they belong to the open message
 };
 
 }  // namespace
@@ -248,8 +248,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 require(host.body.size() == model.bdat_declared);
               }
             } else {
-              require(host.body == unstuff(input.substr(model.data_start,
-                                                        consumed - model.data_start)));
+              require(host.body ==
+                      unstuff(input.substr(model.data_start, consumed - model.data_start)));
             }
           }
           if (!host.open) {
