@@ -248,7 +248,7 @@ Result<DeliveryOutcome> deliver(WriteTxn& txn, const DeliveryRequest& request) {
     std::uint64_t unique_id = 0;
     auto next = next_sequence(txn, kMetaNextUniqueId);
     if (!next) return next.error();
-    if (i == 0 && request.unique_id >= *next) {
+    if (i == 0 && request.unique_id >= *next && request.unique_id < kMaxRestoredUniqueId) {
       // Restore: the sequence moves past it, so it can never be handed out again.
       unique_id = request.unique_id;
       if (auto r = txn.put(Db::meta, kMetaNextUniqueId, encode_u64(unique_id + 1)); !r) {

@@ -70,6 +70,10 @@ struct DeliveryRequest {
 
 // 16 lowercase hex digits: the POP3 UIDL (RFC 1939 §7, 1-70 chars of 0x21-0x7E).
 std::string uidl(std::uint64_t unique_id);
+// A requested unique id (DeliveryRequest::unique_id, a Maildir import) is restored only
+// below this: the sequence moves past it, and one near 2^64 would wrap it to 0 and hand
+// out ids again. Larger ones get a new id, like foreign files.
+inline constexpr std::uint64_t kMaxRestoredUniqueId = 1ull << 63;
 
 struct Delivered {
   std::string address;

@@ -1,6 +1,6 @@
 // libFuzzer driver for src/address: any bytes as a domain and as an address.
 //
-// Build (run_smoke.sh does this):
+// Build: tests/fuzz/run_smoke.sh (the "fuzz" preset); by hand:
 //   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I src \
 //     tests/fuzz/address/driver.cpp src/address/*.cpp src/core/*.cpp -lidn2 -lunistring \
 //     -o address_fuzz
