@@ -4,18 +4,12 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/ascii.h"
+
 namespace postern::http {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
+using core::equals_ignore_case;
 
 bool is_ipv4(std::string_view s) {
   int parts = 0;
@@ -69,19 +63,19 @@ bool host_allowed(std::string_view host_header, std::string_view hostname,
   if (host_header.empty() || !split_host(host_header, name, port)) return false;
   if (port && *port != local_port) return false;
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);  // "example.org." is the same
-  return iequals(name, hostname) || iequals(name, "localhost") || is_ipv4(name) ||
-         is_ipv6_literal(name);
+  return equals_ignore_case(name, hostname) || equals_ignore_case(name, "localhost") ||
+         is_ipv4(name) || is_ipv6_literal(name);
 }
 
 bool origin_matches(std::string_view origin, std::string_view host_header, bool secure) {
   std::string_view scheme = secure ? "https://" : "http://";
   if (origin.substr(0, scheme.size()) != scheme) return false;
-  return iequals(origin.substr(scheme.size()), host_header);
+  return equals_ignore_case(origin.substr(scheme.size()), host_header);
 }
 
 bool same_site_request(const std::string* sec_fetch_site, const std::string* origin,
                        std::string_view host_header, bool secure) {
-  if (sec_fetch_site != nullptr && iequals(*sec_fetch_site, "cross-site")) return false;
+  if (sec_fetch_site != nullptr && equals_ignore_case(*sec_fetch_site, "cross-site")) return false;
   return origin == nullptr || origin_matches(*origin, host_header, secure);
 }
 

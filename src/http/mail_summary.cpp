@@ -5,18 +5,12 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/ascii.h"
+
 namespace postern::http {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
+using core::equals_ignore_case;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -133,10 +127,10 @@ std::optional<std::pair<std::string, std::size_t>> encoded_word(std::string_view
                                      : encoding == 'Q' ? q_decode(text)
                                                        : std::nullopt;
   if (!bytes) return std::nullopt;
-  if (iequals(charset, "utf-8") || iequals(charset, "us-ascii")) {
+  if (equals_ignore_case(charset, "utf-8") || equals_ignore_case(charset, "us-ascii")) {
     return std::make_pair(std::move(*bytes), end + 2);
   }
-  if (iequals(charset, "iso-8859-1") || iequals(charset, "latin1")) {
+  if (equals_ignore_case(charset, "iso-8859-1") || equals_ignore_case(charset, "latin1")) {
     return std::make_pair(latin1_to_utf8(*bytes), end + 2);
   }
   return std::nullopt;  // another charset: shown as sent
@@ -206,7 +200,7 @@ MailSummary summarize_message(std::string_view head, const SummaryLimits& limits
     for (Wanted w : {Wanted{"date", &date, &seen_date}, Wanted{"from", &from, &seen_from},
                      Wanted{"subject", &subject, &seen_subject},
                      Wanted{"message-id", &message_id, &seen_id}}) {
-      if (!*w.seen && iequals(name, w.name)) {
+      if (!*w.seen && equals_ignore_case(name, w.name)) {
         *w.seen = true;  // the first one counts
         *w.out = std::string(value.substr(0, 4 * limits.field_chars));
         current = w.out;

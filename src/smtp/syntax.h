@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/ascii.h"
 #include "core/result.h"
 
 namespace postern::smtp {
@@ -20,7 +21,7 @@ struct CommandLine {
 CommandLine split_command(std::string_view line);
 
 // ASCII case-insensitive comparison (RFC 5321 §2.4: verbs are case-insensitive).
-bool equals_ignore_case(std::string_view a, std::string_view b);
+using core::equals_ignore_case;  // core/ascii.h
 
 // True if `line` holds a C0 control (NUL..US, HTAB included) or DEL. No command
 // of RFC 5321 §4.1 admits one, so such a line is refused before it is parsed,
