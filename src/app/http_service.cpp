@@ -17,6 +17,7 @@
 #include "app/config.h"
 #include "app/link_service.h"
 #include "app/listen.h"
+#include "app/loop_lag.h"
 #include "core/log.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -122,6 +123,10 @@ class AppBackend final : public http::Backend {
       o.connections = {{"http", server_->connections()}};
     }
     if (server_ != nullptr) o.ports = {{"http", server_->port()}, {"https", server_->tls_port()}};
+    if (hooks_.loop_lag != nullptr) {
+      o.loop_lag_max_ms = static_cast<double>(hooks_.loop_lag->take_interval_max_us()) / 1000.0;
+      o.loop_lag_max_total_ms = static_cast<double>(hooks_.loop_lag->max_since_start_us()) / 1000.0;
+    }
     return o;
   }
 

@@ -16,6 +16,7 @@
 #include "app/config.h"
 #include "app/housekeeping.h"
 #include "app/link_service.h"
+#include "app/loop_lag.h"
 #include "app/privileges.h"
 #include "app/service.h"
 #include "app/services.h"
@@ -38,6 +39,7 @@ class Appliance {
 
   ~Appliance() {
     services_.clear();
+    loop_lag_.reset();
     links_.reset();
     signals_.reset();
     housekeeping_.reset();
@@ -87,6 +89,7 @@ class Appliance {
       return 1;
     }
     links_ = std::move(*links);
+    loop_lag_ = std::make_unique<LoopLag>(&loop_);
 
     ServiceContext context{&loop_,
                            *env_,
@@ -99,7 +102,8 @@ class Appliance {
                            links_.get(),
                            [this](std::string peer) {
                              if (links_) links_->on_broken_session(peer);
-                           }};
+                           },
+                           loop_lag_.get()};
     auto started = start_services(context, settings_, services_);
     if (!started) {
       std::fprintf(stderr, "postern: %s\n", started.error().c_str());
@@ -172,6 +176,7 @@ class Appliance {
   std::unique_ptr<store::Writer> writer_;
   std::unique_ptr<tls::ServerConfig> tls_config_;
   std::unique_ptr<LinkService> links_;  // before services_: they borrow it
+  std::unique_ptr<LoopLag> loop_lag_;   // before services_: the page reads it
   std::vector<std::unique_ptr<Service>> services_;
   std::unique_ptr<Housekeeping> housekeeping_;
   std::unique_ptr<Signals> signals_;

@@ -19,6 +19,7 @@
 namespace postern::app {
 
 class LinkService;
+class LoopLag;
 
 // Everything a service borrows; all of it outlives the services.
 struct ServiceContext {
@@ -32,6 +33,7 @@ struct ServiceContext {
   std::function<void()> reload;  // re-read saved settings and reconfigure (the SIGHUP path)
   LinkService* links;            // serve() owns it; null: not running
   std::function<void(std::string peer)> on_broken_session;  // SMTP DATA broken / POP3 no QUIT
+  LoopLag* loop_lag = nullptr;                              // serve() owns it; null: no probe
 };
 
 // Binds every service's ports; on failure says which port and what to do.
