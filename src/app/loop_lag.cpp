@@ -33,7 +33,13 @@ LoopLag::~LoopLag() {
 }
 
 std::uint64_t LoopLag::take_interval_max_us() {
-  const std::uint64_t max = max_interval_us_;
+  // A firing that is overdue now counts too: the stall that delays it may be the
+  // very callback reading the probe (e.g. the page's status request).
+  const std::uint64_t now_ns = uv_hrtime();
+  const std::uint64_t expected = last_ns_ + kPeriodMs * 1000000;
+  const std::uint64_t pending_us = now_ns > expected ? (now_ns - expected) / 1000 : 0;
+  const std::uint64_t max = std::max(max_interval_us_, pending_us);
+  max_total_us_ = std::max(max_total_us_, pending_us);
   max_interval_us_ = 0;
   return max;
 }

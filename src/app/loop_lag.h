@@ -25,7 +25,8 @@ class LoopLag {
   LoopLag(const LoopLag&) = delete;
   LoopLag& operator=(const LoopLag&) = delete;
 
-  // The largest lag since the previous call (or start), then starts a new interval.
+  // The largest lag since the previous call (or start), including how overdue the
+  // next firing is now, then starts a new interval.
   std::uint64_t take_interval_max_us();
   std::uint64_t max_since_start_us() const { return max_total_us_; }
   std::uint64_t samples() const { return samples_; }
