@@ -97,7 +97,7 @@ class AppBackend final : public http::Backend {
       o.disk_free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
       o.disk_total_bytes = static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize;
     }
-    if (auto counts = store::store_counts(context_.env)) {
+    if (auto counts = store::table_counts(context_.env)) {  // O(1): runs on the loop
       o.map_used_bytes = counts->map_used_bytes;
       o.map_bytes = counts->map_bytes;
       o.messages = counts->messages;
