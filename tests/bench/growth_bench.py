@@ -8,10 +8,12 @@ One mailbox (bob@example.org) is filled to each size in turn (default 10, 1 000,
 messages, the server stopped; the fill time is printed. At each size, with the server running:
   pop3 login    connect -> "+OK" after PASS (pays one PBKDF2 run at the shipped iterations)
   uidl / stat / list   the command's time, whole reply read
-  rss           postern's VmRSS with the session open, after UIDL and LIST
+  rss           postern's VmRSS with the session open, after UIDL and LIST, and of it
+                RssAnon: its own memory, without LMDB's mapped file pages
   overview      GET /api/status over HTTP with an admin session (the page's refresh)
   lag           loop_lag_max_ms from /api/status: the largest timer delay on the loop
-                during that step (the probe in src/app/loop_lag.cpp)
+                during that step (the probe in src/app/loop_lag.cpp); "idle" is one second
+                with no clients, the machine's noise floor
 Medians of 3 (--quick: 1). SMTP ingest (tests/bench/smtp_load, 10 connections, 1 KB, to a
 second mailbox) runs on the empty store and again at the largest size, with postern's CPU
 seconds (utime + stime of /proc/PID/stat) per 1 000 messages. The only settings changed from
@@ -95,11 +97,14 @@ class Server:
             die(f"postern exited {code} on SIGTERM")
 
     def rss_kb(self):
+        """(VmRSS, RssAnon) in kB: all resident pages, and postern's own (not LMDB's file)."""
+        found = {}
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+                key = line.split(":", 1)[0]
+                if key in ("VmRSS", "RssAnon"):
+                    found[key] = int(line.split()[1])
+        return found.get("VmRSS", 0), found.get("RssAnon", 0)
 
     def cpu_s(self):
         with open(f"/proc/{self.proc.pid}/stat") as f:
@@ -176,12 +181,12 @@ def pop3_session(server):
     t3 = time.perf_counter()
     _, listing, _ = pop.list()
     t4 = time.perf_counter()
-    rss = server.rss_kb()
+    rss, anon = server.rss_kb()
     pop.quit()
     if not (len(uidl) == len(listing) == count):
         die(f"UIDL {len(uidl)}, LIST {len(listing)} and STAT {count} disagree")
     return {"login": t1 - t0, "uidl": t2 - t1, "login_uidl": t2 - t0, "stat": t3 - t2,
-            "list": t4 - t3, "rss": rss, "count": count}
+            "list": t4 - t3, "rss": rss, "anon": anon, "count": count}
 
 
 def smtp_ingest(server, load, messages):
@@ -232,6 +237,10 @@ def main(argv):
         die(f"need an executable postern ({binary}) and smtp_load ({load})", 2)
 
     work = tempfile.mkdtemp(prefix="postern-growth-bench-")
+    # The generated Maildirs are scratch: in RAM when /dev/shm exists (creating and removing
+    # 100 000 files on a loaded disk takes minutes and measures nothing of postern).
+    scratch = tempfile.mkdtemp(prefix="postern-growth-maildir-",
+                               dir="/dev/shm" if os.path.isdir("/dev/shm") else work)
     server = Server(binary, work)
     try:
         for key in ("smtp_port", "pop3_port", "pop3s_port", "http_port", "https_port"):
@@ -255,7 +264,7 @@ def main(argv):
         rows = []
         stored = 0
         for size in sizes:
-            maildir = os.path.join(work, f"maildir-{size}")
+            maildir = os.path.join(scratch, f"maildir-{size}")
             write_maildir(maildir, stored, size - stored)
             t0 = time.perf_counter()
             server.cli("import", "--maildir", maildir)
@@ -265,6 +274,8 @@ def main(argv):
             stored = size
             server.start()
             server.lag_ms()  # opens the admin session, starts the step's interval
+            time.sleep(1)  # a measured idle second, not a synchronisation: the noise floor
+            lag_idle = server.lag_ms()
             sessions = [pop3_session(server) for _ in range(runs)]
             if sessions[0]["count"] != size:
                 die(f"the mailbox holds {sessions[0]['count']} messages, expected {size}")
@@ -274,10 +285,11 @@ def main(argv):
             lag_overview = max([server.lag_ms()] +
                                [o.get("loop_lag_max_ms", float("nan")) for _, o in reads])
             med = {k: statistics.median(s[k] for s in sessions) for k in sessions[0]}
-            rows.append((size, added, fill, med, lag_pop3, overview, lag_overview))
+            rows.append((size, added, fill, med, lag_idle, lag_pop3, overview, lag_overview))
             print(f"{size} messages: fill +{added} in {fill:.1f} s; login {ms(med['login'])} ms, "
                   f"UIDL {ms(med['uidl'])} ms, STAT {ms(med['stat'])} ms, LIST "
-                  f"{ms(med['list'])} ms, RSS {med['rss'] / 1024:.1f} MiB, lag {lag_pop3:.1f} ms; "
+                  f"{ms(med['list'])} ms, RSS {med['rss'] / 1024:.1f} MiB (anon {med['anon'] / 1024:.1f}), lag idle {lag_idle:.1f} "
+                  f"ms, POP3 {lag_pop3:.1f} ms; "
                   f"overview {ms(overview)} ms, lag {lag_overview:.1f} ms", flush=True)
             if size != sizes[-1]:
                 server.stop()
@@ -290,13 +302,13 @@ def main(argv):
         server.stop()
 
         print()
-        print(f"| messages | fill (import) | login | UIDL | login→UIDL | STAT | LIST | RSS | "
-              f"lag POP3 | overview | lag overview |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for size, added, fill, m, lag_p, ov, lag_o in rows:
+        print(f"| messages | fill (import) | login | UIDL | login→UIDL | STAT | LIST | RSS (anon) | "
+              f"lag idle 1 s | lag POP3 | overview | lag overview |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for size, added, fill, m, lag_i, lag_p, ov, lag_o in rows:
             print(f"| {size:,} | +{added:,} in {fill:.1f} s | {ms(m['login'])} ms | "
                   f"{ms(m['uidl'])} ms | {ms(m['login_uidl'])} ms | {ms(m['stat'])} ms | "
-                  f"{ms(m['list'])} ms | {m['rss'] / 1024:.1f} MiB | {lag_p:.1f} ms | "
+                  f"{ms(m['list'])} ms | {m['rss'] / 1024:.1f} ({m['anon'] / 1024:.1f}) MiB | {lag_i:.1f} ms | {lag_p:.1f} ms | "
                   f"{ms(ov)} ms | {lag_o:.1f} ms |")
         print()
         print("| SMTP 1 KB, 10 connections | msg/s | p50 | CPU s / 1000 msgs |")
@@ -311,6 +323,7 @@ def main(argv):
         if server.proc is not None:
             server.proc.kill()
             server.proc.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
         if keep:
             print(f"kept {work}")
         else:
