@@ -154,7 +154,10 @@ class Server:
 
     def lag_ms(self):
         """The loop's largest timer delay since the previous status read."""
-        return self.status()[1].get("loop_lag_max_ms", float("nan"))
+        overview = self.status()[1]
+        if not isinstance(overview.get("loop_lag_max_ms"), (int, float)):
+            die("/api/status has no loop_lag_max_ms (the loop-lag probe)")
+        return overview["loop_lag_max_ms"]
 
 
 def write_maildir(root, start, count):
