@@ -20,6 +20,7 @@
 #include "app/event_text.h"
 #include "app/link_service.h"
 #include "app/listen.h"
+#include "app/loop_lag.h"
 #include "core/log.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -141,7 +142,7 @@ class AppBackend final : public http::Backend {
     }
     o.storage_problem =
         storage_problem(context_.writer.full(), o.disk_total_bytes != 0, o.disk_free_bytes);
-    if (auto counts = store::store_counts(context_.env)) {
+    if (auto counts = store::table_counts(context_.env)) {  // O(1): runs on the loop
       o.map_used_bytes = counts->map_used_bytes;
       o.map_bytes = counts->map_bytes;
       o.messages = counts->messages;
@@ -167,6 +168,10 @@ class AppBackend final : public http::Backend {
       o.connections = {{"http", server_->connections()}};
     }
     if (server_ != nullptr) o.ports = {{"http", server_->port()}, {"https", server_->tls_port()}};
+    if (hooks_.loop_lag != nullptr) {
+      o.loop_lag_max_ms = static_cast<double>(hooks_.loop_lag->take_interval_max_us()) / 1000.0;
+      o.loop_lag_max_total_ms = static_cast<double>(hooks_.loop_lag->max_since_start_us()) / 1000.0;
+    }
     return o;
   }
 

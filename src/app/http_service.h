@@ -15,6 +15,7 @@
 namespace postern::app {
 
 class LinkService;
+class LoopLag;
 
 struct HttpHooks {
   // After the page saved settings: re-read them and reconfigure every service
@@ -26,6 +27,8 @@ struct HttpHooks {
   // Link diagnostics for the page's traces and chart; null: those routes answer 503.
   // REQUIRES: outlives the service (serve() owns it).
   LinkService* links = nullptr;
+  // The loop-lag probe for the Overview; null: the field is absent. Outlives the service.
+  LoopLag* loop_lag = nullptr;
 };
 
 // Binds http_port (plain) and https_port (implicit TLS with context.tls).

@@ -16,6 +16,7 @@
 #include "app/config.h"
 #include "app/housekeeping.h"
 #include "app/link_service.h"
+#include "app/loop_lag.h"
 #include "app/privileges.h"
 #include "app/service.h"
 #include "app/services.h"
@@ -45,6 +46,7 @@ class Appliance {
   ~Appliance() {
     services_.clear();
     tls_renewal_.reset();
+    loop_lag_.reset();
     links_.reset();
     signals_.reset();
     housekeeping_.reset();
@@ -111,6 +113,7 @@ class Appliance {
       return 1;
     }
     links_ = std::move(*links);
+    loop_lag_ = std::make_unique<LoopLag>(&loop_);
 
     ServiceContext context{&loop_,
                            *env_,
@@ -125,7 +128,8 @@ class Appliance {
                              if (links_) links_->on_broken_session(peer);
                            },
                            credential_cache_.get(),
-                           [this] { restart(); }};
+                           [this] { restart(); },
+                           loop_lag_.get()};
     auto started = start_services(context, settings_, services_);
     if (!started) {
       std::fprintf(stderr, "postern: %s\n", started.error().c_str());
@@ -224,6 +228,7 @@ class Appliance {
   std::unique_ptr<TlsRenewal> tls_renewal_;
   std::unique_ptr<store::CredentialCache> credential_cache_;  // before services_: they borrow it
   std::unique_ptr<LinkService> links_;                        // before services_: they borrow it
+  std::unique_ptr<LoopLag> loop_lag_;  // before services_: the page reads it
   std::vector<std::unique_ptr<Service>> services_;
   std::unique_ptr<Housekeeping> housekeeping_;
   std::unique_ptr<Signals> signals_;

@@ -20,6 +20,7 @@ core::Result<void, std::string> start_services(ServiceContext& context, const Se
   HttpHooks hooks;
   hooks.on_settings_changed = context.reload;
   hooks.links = context.links;
+  hooks.loop_lag = context.loop_lag;
   hooks.connections = [&out] {
     std::vector<std::pair<std::string, std::uint64_t>> counts;
     for (const auto& service : out) counts.emplace_back(service->name(), service->connections());

@@ -20,6 +20,7 @@
 namespace postern::app {
 
 class LinkService;
+class LoopLag;
 
 // Everything a service borrows; all of it outlives the services.
 struct ServiceContext {
@@ -36,6 +37,7 @@ struct ServiceContext {
   store::CredentialCache* credential_cache = nullptr;       // verified logins (POP3, the page)
   // Stop as on SIGTERM, then exit with kExitRestart for the supervisor (the page's button).
   std::function<void()> restart = {};
+  LoopLag* loop_lag = nullptr;                              // serve() owns it; null: no probe
 };
 
 // Binds every service's ports; on failure says which port and what to do.

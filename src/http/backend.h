@@ -54,6 +54,9 @@ struct Overview {
   std::vector<std::pair<std::string, std::uint16_t>> ports;  // bound ports by name
   // When present, used instead of counting events for the health counters.
   std::optional<LedgerCounts> ledger;
+  // The loop-lag probe: the largest timer delay since the previous status read,
+  // and since start. nullopt: no probe.
+  std::optional<double> loop_lag_max_ms, loop_lag_max_total_ms;
 };
 
 struct DomainView {

@@ -25,11 +25,7 @@ struct MailboxTally {
   std::uint32_t max_uid = 0;
 };
 
-}  // namespace
-
-Result<StoreCounts> store_counts(const Env& env) {
-  auto txn = env.begin_read();
-  if (!txn) return txn.error();
+Result<StoreCounts> counts_in(const Env& env, ReadTxn& txn, bool body_bytes) {
   StoreCounts c;
   struct {
     Db db;
@@ -39,22 +35,24 @@ Result<StoreCounts> store_counts(const Env& env) {
       {Db::mailboxes, &c.mailboxes}, {Db::messages, &c.messages}, {Db::bodies, &c.bodies},
       {Db::chunks, &c.chunks},       {Db::events, &c.events},     {Db::dedup, &c.dedup}};
   for (auto& t : tables) {
-    auto n = entry_count(*txn, t.db);
+    auto n = entry_count(txn, t.db);
     if (!n) return n.error();
     *t.out = *n;
   }
-  Result<void> bad;
-  auto r = for_each(*txn, Db::bodies, {}, [&](std::string_view, std::string_view v) {
-    auto rec = decode_body(v);
-    if (!rec) {
-      bad = rec.error();
-      return false;
-    }
-    c.body_bytes += rec->size;
-    return true;
-  });
-  if (!r) return r.error();
-  if (!bad) return bad.error();
+  if (body_bytes) {
+    Result<void> bad;
+    auto r = for_each(txn, Db::bodies, {}, [&](std::string_view, std::string_view v) {
+      auto rec = decode_body(v);
+      if (!rec) {
+        bad = rec.error();
+        return false;
+      }
+      c.body_bytes += rec->size;
+      return true;
+    });
+    if (!r) return r.error();
+    if (!bad) return bad.error();
+  }
   MDB_envinfo info;
   MDB_stat st;
   mdb_env_info(env.handle(), &info);
@@ -62,6 +60,20 @@ Result<StoreCounts> store_counts(const Env& env) {
   c.map_bytes = info.me_mapsize;
   c.map_used_bytes = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
   return c;
+}
+
+}  // namespace
+
+Result<StoreCounts> store_counts(const Env& env) {
+  auto txn = env.begin_read();
+  if (!txn) return txn.error();
+  return counts_in(env, *txn, /*body_bytes=*/true);
+}
+
+Result<StoreCounts> table_counts(const Env& env) {
+  auto txn = env.begin_read();
+  if (!txn) return txn.error();
+  return counts_in(env, *txn, /*body_bytes=*/false);
 }
 
 Result<CheckReport> check_consistency(const Env& env, bool deep) {

@@ -17,6 +17,9 @@ struct StoreCounts {
 };
 // One short read txn; body_bytes walks the bodies table.
 Result<StoreCounts> store_counts(const Env& env);
+// The same without body_bytes (left 0): entry counts and map figures only, O(1) in
+// the store's size, for callers on the loop (the page's overview).
+Result<StoreCounts> table_counts(const Env& env);
 
 struct CheckReport {
   // Chunks without a body row: staged by a large delivery still in progress

@@ -233,6 +233,16 @@ TEST_CASE("store counts report rows, body bytes and map usage") {
   CHECK(c->map_bytes == 64ull << 20);
   CHECK(c->map_used_bytes > 70'000);
   CHECK(c->map_used_bytes < c->map_bytes);
+  // table_counts(): the same rows and map figures without walking the bodies.
+  auto t = table_counts(*env);
+  REQUIRE(t.has_value());
+  CHECK(t->users == 3);
+  CHECK(t->messages == 3);
+  CHECK(t->bodies == 2);
+  CHECK(t->chunks == 3);
+  CHECK(t->body_bytes == 0);
+  CHECK(t->map_used_bytes == c->map_used_bytes);
+  CHECK(t->map_bytes == c->map_bytes);
 }
 
 TEST_CASE("the consistency check finds an extra chunk of a stored body") {
