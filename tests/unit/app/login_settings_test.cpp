@@ -6,6 +6,7 @@
 
 using postern::app::apply;
 using postern::app::apply_profile;
+using postern::app::Origin;
 using postern::app::Settings;
 
 TEST_CASE("the login cache and ticket settings parse, are bounded and are runtime keys") {
@@ -13,15 +14,16 @@ TEST_CASE("the login cache and ticket settings parse, are bounded and are runtim
   CHECK(s.auth_cache_entries == 256);
   CHECK(s.auth_cache_ttl == std::chrono::seconds(3600));
   CHECK(s.tls_ticket_lifetime == std::chrono::seconds(43200));
-  REQUIRE(apply(s, "auth_cache_entries", "0").has_value());  // 0: off
+  REQUIRE(apply(s, "auth_cache_entries", "0", Origin::saved).has_value());  // 0: off
   CHECK(s.auth_cache_entries == 0);
-  REQUIRE(apply(s, "auth_cache_ttl_s", "60").has_value());
+  REQUIRE(apply(s, "auth_cache_ttl_s", "60", Origin::saved).has_value());
   CHECK(s.auth_cache_ttl == std::chrono::seconds(60));
-  REQUIRE(apply(s, "tls_ticket_lifetime_s", "0").has_value());
+  REQUIRE(apply(s, "tls_ticket_lifetime_s", "0", Origin::saved).has_value());
   CHECK(s.tls_ticket_lifetime == std::chrono::seconds(0));
-  CHECK_FALSE(apply(s, "auth_cache_ttl_s", "86401").has_value());
-  CHECK_FALSE(apply(s, "tls_ticket_lifetime_s", "604801").has_value());  // a week at most
-  CHECK_FALSE(apply(s, "auth_cache_entries", "many").has_value());
+  CHECK_FALSE(apply(s, "auth_cache_ttl_s", "86401", Origin::saved).has_value());
+  CHECK_FALSE(
+      apply(s, "tls_ticket_lifetime_s", "604801", Origin::saved).has_value());  // a week at most
+  CHECK_FALSE(apply(s, "auth_cache_entries", "many", Origin::saved).has_value());
   CHECK(postern::app::is_runtime_key("auth_cache_entries"));
   CHECK(postern::app::is_runtime_key("auth_cache_ttl_s"));
 }

@@ -115,7 +115,7 @@ TEST_CASE("the host board probes only configured link targets; device boards kee
     if (std::string(board.name) == "host") {
       CHECK_FALSE(s.link_auto_probes);  // loopback only: no gateway, DNS server or peer probes
       CHECK(postern::app::monitor_targets(s).empty());
-      REQUIRE(apply(s, "link_monitor_targets", "127.0.0.1").has_value());
+      REQUIRE(apply(s, "link_monitor_targets", "127.0.0.1", Origin::saved).has_value());
       const auto targets = postern::app::monitor_targets(s);
       REQUIRE(targets.size() == 1);
       CHECK(targets[0].address == "127.0.0.1");
