@@ -12,6 +12,7 @@
 #             first start (memavailable_before_kb)
 #   check     `postern status --check` (a deep store consistency check, read
 #             only, beside the running postern): its exit status and counts
+#   events    the newest events (`postern events --limit 10`), one line, "|" between
 #   kill      SIGKILL postern, as a crash would; the supervisor restarts it
 #   poweroff  stop postern with SIGTERM (it exits cleanly), unmount the data
 #             disk and power the machine off
@@ -54,6 +55,12 @@ case "$command" in
     status=$?
     answer "check status=$status $(echo "$out" | sed -n 's/^\(messages\|bodies\|check\) *\([0-9a-z]*\).*/\1=\2/p' | tr '\n' ' ')" \
       "output=$(echo "$out" | tr ' \n' '_|')"
+    ;;
+  events)
+    board=host
+    # shellcheck source=/dev/null
+    . /etc/postern/image.conf
+    answer "events $(postern events --limit 10 --board "$board" --data /data/postern 2>&1 | tr '\n' '|')"
     ;;
   kill)
     if [ -n "$pid" ] && kill -KILL "$pid"; then answer "killed pid=$pid"; else answer "kill failed pid=${pid:-none}"; fi
