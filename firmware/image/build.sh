@@ -167,19 +167,33 @@ find_lib() { # SONAME: first match in the target's multiarch folders, then the c
 }
 needed() { "$triple-readelf" -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 declare -A have=()
-queue=("$rootfs/usr/bin/postern" "$rootfs/usr/sbin/mke2fs" "$rootfs/usr/sbin/e2fsck")
-while [ ${#queue[@]} -gt 0 ]; do
-  elf=${queue[0]}
-  queue=("${queue[@]:1}")
-  for soname in $(needed "$elf"); do
-    [ -n "${have[$soname]:-}" ] && continue
-    have[$soname]=1
-    src=$(find_lib "$soname")
-    mkdir -p "$rootfs/lib/$triple"
-    cp -L "$src" "$rootfs/lib/$triple/$soname"
-    queue+=("$rootfs/lib/$triple/$soname")
+added=()
+copy_needed() { # ELF...: copies the libraries they need, recursively; names them in added
+  local queue=("$@") elf soname src
+  added=()
+  while [ ${#queue[@]} -gt 0 ]; do
+    elf=${queue[0]}
+    queue=("${queue[@]:1}")
+    for soname in $(needed "$elf"); do
+      [ -n "${have[$soname]:-}" ] && continue
+      have[$soname]=1
+      src=$(find_lib "$soname")
+      mkdir -p "$rootfs/lib/$triple"
+      cp -L "$src" "$rootfs/lib/$triple/$soname"
+      queue+=("$rootfs/lib/$triple/$soname")
+      added+=("$soname")
+    done
   done
-done
+}
+copy_needed "$rootfs/usr/bin/postern"
+copy_needed "$rootfs/usr/sbin/mke2fs" "$rootfs/usr/sbin/e2fsck"
+# Needed only until the data disk is mounted: the init deletes these from the
+# initramfs (RAM) then, which gives their pages back to the device.
+{
+  echo /usr/sbin/mke2fs
+  echo /usr/sbin/e2fsck
+  for soname in "${added[@]}"; do echo "/lib/$triple/$soname"; done
+} >"$rootfs/etc/postern/boot-only"
 # The dynamic loader goes where PT_INTERP names it; glibc's ld.so searches
 # /lib/<triple> by itself (Debian's multiarch default), so no ld.so.cache.
 interp=$("$triple-readelf" -l "$rootfs/usr/bin/postern" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')

@@ -34,8 +34,11 @@ void report_disk_check(store::Writer& writer, const core::Clock& clock) {
                            explain(done.error()).c_str());
           return;
         }
-        if (::unlink(kDiskCheckNote) != 0)
+        if (::unlink(kDiskCheckNote) != 0) {
           POSTERN_LOG_WARN("app event=disk-check-note-kept file=%s", kDiskCheckNote);
+          return;
+        }
+        POSTERN_LOG_INFO("app event=disk-check-recorded");
       });
 }
 
