@@ -226,6 +226,13 @@ def main():
         figure(f"postern_hwm_{when}_kb", line.get("vmhwm_kb"))
         figure(f"guest_memavailable_{when}_kb", line.get("memavailable_kb"))
         figure("guest_memtotal_kb", line.get("memtotal_kb"))
+        # What postern costs the device: MemAvailable before its first start (the
+        # init reads it) minus now. Unlike VmRSS this counts what the kernel holds
+        # for it (page tables, socket buffers, the store's page cache it keeps
+        # dirty) and not the initramfs pages it maps, which were in RAM before it.
+        before, now = line.get("memavailable_before_kb", ""), line.get("memavailable_kb", "")
+        if before.isdigit() and now.isdigit():
+            figure(f"postern_memavailable_drop_{when}_kb", int(before) - int(now))
 
     marker = f"postern-boot-test-{os.getpid()}-{int(time.time())}"
     started = time.monotonic()

@@ -87,6 +87,12 @@ kernel_real=$(echo "$kernel_dep" | tr ',' '\n' | sed -n 's/^ *\(linux-image-[^ ]
 [ -n "$kernel_real" ] || { echo "build.sh: cannot resolve $kernel_pkg:$debarch" >&2; exit 1; }
 dpkg-deb -x "$(deb_of "$kernel_real")" "$work/kernel"
 dpkg-deb -x "$(deb_of busybox-static)" "$work/busybox"
+# e2fsprogs' mke2fs and e2fsck (busybox has neither an ext4 mke2fs nor any
+# fsck), and the libraries they need that the host's :<debarch> packages may
+# not have: find_lib looks in this unpacked tree after the host's folders.
+for pkg in e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1; do
+  dpkg-deb -x "$(deb_of "$pkg")" "$work/e2fsprogs"
+done
 
 kver=${kernel_real#linux-image-}
 kdir=$work/kernel/lib/modules/$kver
@@ -142,10 +148,18 @@ done
 cp "$work/busybox/bin/busybox" "$rootfs/bin/busybox"
 ln -s busybox "$rootfs/bin/sh"
 "$triple-strip" -o "$rootfs/usr/bin/postern" "$postern"
+# In /usr/sbin, ahead of busybox's applets of the same name on the init's PATH.
+for tool in mke2fs e2fsck; do
+  src=$(find "$work/e2fsprogs" -name "$tool" -type f | head -n1)
+  [ -n "$src" ] || { echo "build.sh: e2fsprogs:$debarch has no $tool" >&2; exit 1; }
+  "$triple-strip" -o "$rootfs/usr/sbin/$tool" "$src"
+done
+cp "$work/e2fsprogs/etc/mke2fs.conf" "$rootfs/etc/mke2fs.conf"
 
 find_lib() { # SONAME: first match in the target's multiarch folders, then the cross libc's
   local dir
-  for dir in "/usr/lib/$triple" "/lib/$triple" "/usr/$triple/lib"; do
+  for dir in "/usr/lib/$triple" "/lib/$triple" "/usr/$triple/lib" "$work/e2fsprogs/usr/lib/$triple" \
+    "$work/e2fsprogs/lib/$triple"; do
     [ -e "$dir/$1" ] && { echo "$dir/$1"; return 0; }
   done
   echo "build.sh: shared library $1 for $triple not found (apt-get install the :$debarch package)" >&2
@@ -153,19 +167,33 @@ find_lib() { # SONAME: first match in the target's multiarch folders, then the c
 }
 needed() { "$triple-readelf" -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 declare -A have=()
-queue=("$rootfs/usr/bin/postern")
-while [ ${#queue[@]} -gt 0 ]; do
-  elf=${queue[0]}
-  queue=("${queue[@]:1}")
-  for soname in $(needed "$elf"); do
-    [ -n "${have[$soname]:-}" ] && continue
-    have[$soname]=1
-    src=$(find_lib "$soname")
-    mkdir -p "$rootfs/lib/$triple"
-    cp -L "$src" "$rootfs/lib/$triple/$soname"
-    queue+=("$rootfs/lib/$triple/$soname")
+added=()
+copy_needed() { # ELF...: copies the libraries they need, recursively; names them in added
+  local queue=("$@") elf soname src
+  added=()
+  while [ ${#queue[@]} -gt 0 ]; do
+    elf=${queue[0]}
+    queue=("${queue[@]:1}")
+    for soname in $(needed "$elf"); do
+      [ -n "${have[$soname]:-}" ] && continue
+      have[$soname]=1
+      src=$(find_lib "$soname")
+      mkdir -p "$rootfs/lib/$triple"
+      cp -L "$src" "$rootfs/lib/$triple/$soname"
+      queue+=("$rootfs/lib/$triple/$soname")
+      added+=("$soname")
+    done
   done
-done
+}
+copy_needed "$rootfs/usr/bin/postern"
+copy_needed "$rootfs/usr/sbin/mke2fs" "$rootfs/usr/sbin/e2fsck"
+# Needed only until the data disk is mounted: the init deletes these from the
+# initramfs (RAM) then, which gives their pages back to the device.
+{
+  echo /usr/sbin/mke2fs
+  echo /usr/sbin/e2fsck
+  for soname in "${added[@]}"; do echo "/lib/$triple/$soname"; done
+} >"$rootfs/etc/postern/boot-only"
 # The dynamic loader goes where PT_INTERP names it; glibc's ld.so searches
 # /lib/<triple> by itself (Debian's multiarch default), so no ld.so.cache.
 interp=$("$triple-readelf" -l "$rootfs/usr/bin/postern" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
@@ -193,6 +221,8 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n' >"$rootfs/etc/hosts"
+# e2fsck and mke2fs ask whether the disk is mounted through /etc/mtab.
+ln -s /proc/self/mounts "$rootfs/etc/mtab"
 
 # --- pack: cpio newc, gzip (the kernels have CONFIG_RD_GZIP=y) -----------------
 # Owned by root whoever builds it; sorted and -n so the same inputs give the
@@ -215,6 +245,6 @@ size_of() { stat -c %s "$1"; }
   (cd "$rootfs" && find . -type f -printf '%s %p\n' | LC_ALL=C sort -k2)
 } >"$out/manifest.txt"
 # The unpacked kernel is some 300 MB of modules; work/rootfs stays for inspection.
-rm -rf "$work/kernel" "$work/busybox"
+rm -rf "$work/kernel" "$work/busybox" "$work/e2fsprogs"
 sed -n '1,8p' "$out/manifest.txt"
 echo "build.sh: image in $out"

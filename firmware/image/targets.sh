@@ -47,7 +47,8 @@ postern_target() {
   esac
   # All three boards get their network and data disk as virtio PCI devices
   # (virt has a generic PCIe host, malta a GT-64120 PCI bus), so one driver set
-  # serves every target; ext4 also mounts the ext2 that busybox mke2fs writes.
+  # serves every target; ext4 (with jbd2, mbcache and crc16 from modules.dep)
+  # mounts the journalled data disk, and an ext2 one an older image made.
   # ext4 asks the crypto API for "crc32c" at every mount, even of ext2, through
   # request_module(), which the initramfs cannot serve (no modprobe database):
   # crc32c_generic is loaded up front.

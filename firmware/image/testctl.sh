@@ -7,7 +7,12 @@
 #   mem       postern's VmRSS, VmHWM, RssAnon, RssFile and RssShmem (from
 #             /proc/<pid>/status; the initramfs is tmpfs, so the binary's and
 #             libraries' pages count as RssShmem here) and the guest's
-#             MemTotal / MemAvailable / MemFree (from /proc/meminfo), in KiB
+#             MemTotal / MemAvailable / MemFree (from /proc/meminfo), in KiB,
+#             and MemAvailable as the init read it just before postern's
+#             first start (memavailable_before_kb)
+#   check     `postern status --check` (a deep store consistency check, read
+#             only, beside the running postern): its exit status and counts
+#   events    the newest events (`postern events --limit 10`), one line, "|" between
 #   kill      SIGKILL postern, as a crash would; the supervisor restarts it
 #   poweroff  stop postern with SIGTERM (it exits cleanly), unmount the data
 #             disk and power the machine off
@@ -39,7 +44,23 @@ case "$command" in
     answer "mem pid=${pid:-none} vmrss_kb=$rss vmhwm_kb=$hwm rssanon_kb=$anon rssfile_kb=$file rssshmem_kb=$shmem" \
       "memtotal_kb=$(field /proc/meminfo MemTotal)" \
       "memavailable_kb=$(field /proc/meminfo MemAvailable)" \
-      "memfree_kb=$(field /proc/meminfo MemFree)"
+      "memfree_kb=$(field /proc/meminfo MemFree)" \
+      "memavailable_before_kb=$(cat /run/memavailable-before 2>/dev/null || echo none)"
+    ;;
+  check)
+    board=host
+    # shellcheck source=/dev/null
+    . /etc/postern/image.conf
+    out=$(postern status --check --board "$board" --data /data/postern 2>&1)
+    status=$?
+    answer "check status=$status $(echo "$out" | sed -n 's/^\(messages\|bodies\|check\) *\([0-9a-z]*\).*/\1=\2/p' | tr '\n' ' ')" \
+      "output=$(echo "$out" | tr ' \n' '_|')"
+    ;;
+  events)
+    board=host
+    # shellcheck source=/dev/null
+    . /etc/postern/image.conf
+    answer "events $(postern events --limit 10 --board "$board" --data /data/postern 2>&1 | tr '\n' '|')"
     ;;
   kill)
     if [ -n "$pid" ] && kill -KILL "$pid"; then answer "killed pid=$pid"; else answer "kill failed pid=${pid:-none}"; fi

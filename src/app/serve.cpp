@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/disk_check.h"
 #include "app/housekeeping.h"
 #include "app/link_service.h"
 #include "app/loop_lag.h"
@@ -142,6 +143,7 @@ class Appliance {
     housekeeping_ = std::make_unique<Housekeeping>(&loop_, *writer_, clock_, settings_);
     housekeeping_->run_now();
     tls_renewal_->check_now();
+    report_disk_check(*writer_, clock_);
     signals_ = std::make_unique<Signals>(&loop_, [this](int signum) { on_signal(signum); });
 
     std::string ready = "postern ready board=" + settings_.board + " data=" + data_dir;
