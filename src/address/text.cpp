@@ -37,8 +37,7 @@ char32_t next_code_point(std::string_view s, std::size_t& pos) {
 
 bool is_space(char32_t c) {
   if (c < 0x80) return c == ' ' || c == '\t';  // the Unicode tables are not touched for ASCII
-  return uc_is_property_white_space(c) ||
-         uc_is_general_category(c, UC_CATEGORY_Z);
+  return uc_is_property_white_space(c) || uc_is_general_category(c, UC_CATEGORY_Z);
 }
 
 bool is_control(char32_t c) {

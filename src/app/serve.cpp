@@ -230,7 +230,7 @@ class Appliance {
   std::unique_ptr<TlsRenewal> tls_renewal_;
   std::unique_ptr<store::CredentialCache> credential_cache_;  // before services_: they borrow it
   std::unique_ptr<LinkService> links_;                        // before services_: they borrow it
-  std::unique_ptr<LoopLag> loop_lag_;  // before services_: the page reads it
+  std::unique_ptr<LoopLag> loop_lag_;                         // before services_: the page reads it
   std::vector<std::unique_ptr<Service>> services_;
   std::unique_ptr<Housekeeping> housekeeping_;
   std::unique_ptr<Signals> signals_;

@@ -37,7 +37,7 @@ struct ServiceContext {
   store::CredentialCache* credential_cache = nullptr;       // verified logins (POP3, the page)
   // Stop as on SIGTERM, then exit with kExitRestart for the supervisor (the page's button).
   std::function<void()> restart = {};
-  LoopLag* loop_lag = nullptr;                              // serve() owns it; null: no probe
+  LoopLag* loop_lag = nullptr;  // serve() owns it; null: no probe
 };
 
 // Binds every service's ports; on failure says which port and what to do.

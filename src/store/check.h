@@ -32,8 +32,9 @@ struct CheckReport {
 // with the right length (and, when `deep`, that the chunks hash to the key);
 // no extra chunks of a stored body, no unreferenced bodies; each mailbox's count and used bytes
 // equal its messages and next_uid is above them; users, mailboxes and domains refer to each other;
-// unique ids are distinct and below the sequence; retrieval rows name stored messages. Errc::corrupt with `where` naming the first
-// failed rule; details are logged. Safe beside a running server (read-only, one snapshot).
+// unique ids are distinct and below the sequence; retrieval rows name stored messages.
+// Errc::corrupt with `where` naming the first failed rule; details are logged. Safe beside a
+// running server (read-only, one snapshot).
 Result<CheckReport> check_consistency(const Env& env, bool deep = false);
 
 }  // namespace postern::store

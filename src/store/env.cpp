@@ -18,9 +18,8 @@ namespace postern::store {
 namespace {
 
 constexpr const char* kDbNames[kDbCount] = {
-    "meta",   "domains", "users",  "aliases",    "mailboxes",        "messages", "bodies",
-    "chunks", "dedup",   "events", "links",      "retrievals",       "collect_accounts",
-    "collected"};
+    "meta",   "domains", "users",  "aliases", "mailboxes",  "messages",         "bodies",
+    "chunks", "dedup",   "events", "links",   "retrievals", "collect_accounts", "collected"};
 
 MDB_val val(std::string_view s) {
   return MDB_val{s.size(), const_cast<char*>(s.data())};

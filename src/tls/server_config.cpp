@@ -95,9 +95,9 @@ core::Result<std::unique_ptr<ServerConfig>> ServerConfig::create(
     // (mbedtls/ssl_ticket.h), so a stolen key opens at most two lifetimes of sessions.
     // AES-256-GCM: mbedTLS 2.28's ticket module takes GCM or CCM ciphers only, and one
     // ticket is one small AEAD operation per handshake even in software.
-    int rc = mbedtls_ssl_ticket_setup(&server->shared_->tickets, &Random::generate,
-                                      server->random_->context(), MBEDTLS_CIPHER_AES_256_GCM,
-                                      lifetime);
+    int rc =
+        mbedtls_ssl_ticket_setup(&server->shared_->tickets, &Random::generate,
+                                 server->random_->context(), MBEDTLS_CIPHER_AES_256_GCM, lifetime);
     if (rc != 0) return tls_error("ssl_ticket_setup", rc);
     server->tickets_ = true;
   }

@@ -84,7 +84,7 @@ TEST_CASE("wants_more turns false with two buffers outstanding and back true aft
   int writable_calls = 0;
   spool.set_on_writable([&] { ++writable_calls; });
   const std::string buf(Spool::kBufferBytes, 'x');  // no line end: finish adds CRLF
-  spool.append(buf);  // first buffer: submitted
+  spool.append(buf);                                // first buffer: submitted
   CHECK(ex.pending() == 1);
   CHECK(spool.wants_more());
   spool.append(buf);         // second buffer: queued behind the first
