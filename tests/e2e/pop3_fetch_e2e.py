@@ -413,7 +413,7 @@ def test_fetchmail_delete_killed(server):
 def page_status(server):
     """The status page's JSON, as the page gets it: set-up link from the log, then a session."""
     with open(server.stderr_path, "rb") as f:  # the whole log: log() keeps only its tail
-        token = re.search(rb"/setup#([0-9a-f]+)", f.read()).group(1).decode()
+        token = re.findall(rb"/setup#(\S+)", f.read())[-1].decode()  # the newest start's link
     port = server.ports["http"]
     origin = f"http://127.0.0.1:{port}"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=scaled(30))
