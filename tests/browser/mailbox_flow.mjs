@@ -143,7 +143,7 @@ await flow.run(async () => {
     'Message-ID: <report-7@example.net>\n\nPart one of the report.\n' + 'x'.repeat(4000) + '\n';
   await smtpSend(ports.smtp, partial, 300);
   await until(() => messageCount() === 4, 'the kept partial beside the three messages', 15000);
-  check('a broken DATA is kept as a partial (keep-as-alert)', /partial-kept/.test(cli('events')));
+  check('a broken DATA is kept as a partial (keep-as-alert)', /partial-kept/.test(cli('events', '--json')));
 
   // A POP3 client downloads the large message and the greeting, and QUITs without deleting.
   const before = await pop3(ports.pop3, 1, 2);
@@ -215,7 +215,7 @@ await flow.run(async () => {
   check('over POP3 the partial is gone', after.uidls.length === 3 && !after.uidls.includes(partialUidl), after.uidls.join(' '));
   check('the UIDLs of the rest are unchanged', after.uidls.join(' ') === before.uidls.slice(0, 3).join(' '),
     `${before.uidls.join(' ')} -> ${after.uidls.join(' ')}`);
-  check('the deletion is in the event log', /deleted-from-page/.test(cli('events')));
+  check('the deletion is in the event log', /deleted-from-page/.test(cli('events', '--json')));
   await page.click('#box-close');
   await page.locator('#login-view').waitFor({ state: 'visible' });
   check('the owner logs out', true);
