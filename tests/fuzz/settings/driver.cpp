@@ -47,7 +47,7 @@ bool one_printable_line(std::string_view v) {
 void check_value(std::string_view key, std::string_view value) {
   app::Settings settings;
   const Described before = app::describe(settings);
-  auto applied = app::apply(settings, key, value);
+  auto applied = app::apply(settings, key, value, app::Origin::saved);
   if (!applied) {
     require(!applied.error().empty());
     require(app::describe(settings) == before);  // a refused value changes nothing
@@ -59,7 +59,7 @@ void check_value(std::string_view key, std::string_view value) {
   if (app::is_runtime_key(key)) require(one_printable_line(*printed));
 
   app::Settings fresh;
-  auto again = app::apply(fresh, key, *printed);
+  auto again = app::apply(fresh, key, *printed, app::Origin::saved);
   require(again.has_value());
   require(app::describe(fresh) == after);
   // What was applied changed this key only.
