@@ -34,6 +34,9 @@ MAX_MESSAGE = 16 * 1024 * 1024
 poplib._MAXLINE = MAX_MESSAGE
 
 
+# The asan preset sets ASAN_OPTIONS for every test (CMakePresets.json).
+SANITIZED = "ASAN_OPTIONS" in os.environ
+
 def status_kb(pid, key):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -220,7 +223,9 @@ def main():
             growth = report("200 000-octet lines", data, readings, figures)
             assert copies_over_pop3(server, data) == 1
             # The session, the fingerprint and the spool stream the line: well under it.
-            assert growth < 200_000 // 4, f"VmHWM grew {growth} octets for a 200 000-octet line"
+            # Under ASan the allocator's quarantine keeps freed buffers resident, so the
+            # memory bound is checked in the plain build only (the figure is printed in both).
+            assert SANITIZED or growth < 200_000 // 4, f"VmHWM grew {growth} octets for a 200 000-octet line"
             # The same message again, split differently by another client: the
             # fingerprint over the long lines matches, so it is a recognised retry.
             swaks_or_smtplib(server, data)
@@ -235,7 +240,7 @@ def main():
             readings = send_paused(server, data, [line_end])
             growth = report("5 MB base64 line", data, readings, figures)
             assert copies_over_pop3(server, data) == 1
-            assert growth < 1024 * 1024, f"VmHWM grew {growth} octets for a 6.7 MB line"
+            assert SANITIZED or growth < 1024 * 1024, f"VmHWM grew {growth} octets for a 6.7 MB line"
 
         def partial_kept_then_replaced():
             # keep-as-alert: a DATA broken off mid-line, after a 200 000-octet Subject,
