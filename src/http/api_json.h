@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,14 @@ inline Response json_response(int status, const Json& body) {
 // {"error": message}: the page shows `message` next to the form that sent it.
 inline Response json_error(int status, std::string_view message) {
   return json_response(status, Json{{"error", std::string(message)}});
+}
+
+// 429 with Retry-After (RFC 6585 §4): the login throttle of the admin and mailbox logins.
+inline Response too_many_attempts(std::chrono::seconds wait) {
+  Response r = json_error(
+      429, "Too many attempts; wait " + std::to_string(wait.count()) + " seconds and try again.");
+  r.set("Retry-After", std::to_string(wait.count()));
+  return r;
 }
 
 // The body as a JSON object, or nullopt (the caller answers 400).

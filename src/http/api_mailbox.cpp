@@ -133,10 +133,7 @@ bool Api::mailbox_login_throttled(Call& call, const std::string& user_key) {
     }
   }
   if (!refused) return false;
-  Response r = json_error(
-      429, "Too many attempts; wait " + std::to_string(wait.count()) + " seconds and try again.");
-  r.set("Retry-After", std::to_string(wait.count()));
-  call.respond(std::move(r));
+  call.respond(too_many_attempts(wait));
   return true;
 }
 
