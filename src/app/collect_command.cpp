@@ -2,14 +2,13 @@
 // Writer), under the same per-account lock as the server, with a progress line.
 #include "app/collect_command.h"
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
-#include <iostream>
 
+#include "app/cli_terminal.h"
 #include "app/collect_service.h"
 #include "app/config.h"
 #include "collect/collector.h"
@@ -45,26 +44,6 @@ bool parse_u64(const std::string& s, std::uint64_t& out) {
     return false;
   out = std::stoull(s);
   return true;
-}
-
-std::string read_secret() {
-  const bool tty = ::isatty(STDIN_FILENO) == 1;
-  termios saved{};
-  if (tty) {
-    std::fputs("Password of the external account: ", stderr);
-    ::tcgetattr(STDIN_FILENO, &saved);
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    std::fputs("\n", stderr);
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
 }
 
 const char* tls_name(store::CollectTls t) {
@@ -123,7 +102,7 @@ int add(store::Env& env, const CommandLine& cl) {
     a.pin = tls::PeerVerifier::normalize_pin(option(cl, "pin"));
     if (a.pin.empty()) return usage("--pin is the 64 hex digits of the certificate's SHA-256");
   }
-  const std::string password = read_secret();
+  const std::string password = read_hidden_line("Password of the external account: ");
   if (password.empty()) return fail("no password given (on stdin)");
   auto key = store::load_or_create_seal_key(env.options().data_dir);
   if (!key) return fail("cannot use the key file collect.key: " + explain(key.error()));
