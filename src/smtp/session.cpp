@@ -129,6 +129,8 @@ void Session::dispatch(std::string_view line) {
     return;
   }
   answer((this->*(it->handler))(command.args));
+  // RFC 3207 §4: the 220 to STARTTLS goes out in the clear, then the handshake starts.
+  if (state_ == State::tls_pending) host_.start_tls();
 }
 
 std::string_view Session::what_to_do() const {
