@@ -31,15 +31,10 @@ AnswerFn page_done(http::Done done) {
 }  // namespace
 
 void PageRunner::write(Job job, std::function<void(core::Result<void>)> done) {
-  context_.writer.submit<bool>(
-      [job = std::move(job)](store::WriteTxn& txn) -> core::Result<bool> {
-        if (auto r = job(txn); !r) return r.error();
-        return true;
-      },
-      [on_fatal = context_.on_fatal, done = std::move(done)](core::Result<bool> r) {
-        if (r) return done({});
-        if (r.error().code == core::Errc::fatal && on_fatal) on_fatal(r.error());
-        done(r.error());
+  context_.writer.submit<void>(
+      std::move(job), [on_fatal = context_.on_fatal, done = std::move(done)](core::Result<void> r) {
+        if (!r && r.error().code == core::Errc::fatal && on_fatal) on_fatal(r.error());
+        done(std::move(r));
       });
 }
 
