@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "app/cli_terminal.h"
+#include "app/cli.h"
 #include "app/cli_verbs.h"
 
 namespace postern::app {

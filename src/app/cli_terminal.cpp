@@ -1,5 +1,5 @@
 // Secrets typed at the command line: one line from stdin, not echoed on a terminal.
-#include "app/cli_terminal.h"
+#include "app/cli.h"
 
 #include <termios.h>
 #include <unistd.h>

@@ -2,13 +2,14 @@
 // Writer), under the same per-account lock as the server, with a progress line.
 #include "app/collect_command.h"
 
+#include <termios.h>
 #include <unistd.h>
 
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 
-#include "app/cli_terminal.h"
 #include "app/collect_service.h"
 #include "app/config.h"
 #include "collect/collector.h"
@@ -44,6 +45,10 @@ bool parse_u64(const std::string& s, std::uint64_t& out) {
     return false;
   out = std::stoull(s);
   return true;
+}
+
+std::string read_secret() {
+  return read_hidden_line("Password of the external account: ");
 }
 
 const char* tls_name(store::CollectTls t) {
@@ -102,7 +107,7 @@ int add(store::Env& env, const CommandLine& cl) {
     a.pin = tls::PeerVerifier::normalize_pin(option(cl, "pin"));
     if (a.pin.empty()) return usage("--pin is the 64 hex digits of the certificate's SHA-256");
   }
-  const std::string password = read_hidden_line("Password of the external account: ");
+  const std::string password = read_secret();
   if (password.empty()) return fail("no password given (on stdin)");
   auto key = store::load_or_create_seal_key(env.options().data_dir);
   if (!key) return fail("cannot use the key file collect.key: " + explain(key.error()));
