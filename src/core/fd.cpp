@@ -7,6 +7,38 @@
 #include <cerrno>
 
 namespace postern::core {
+namespace {
+
+// The one loop behind write_all and pwrite_all: `op(data, size, done)` writes from
+// `done` bytes in; short writes continue, EINTR is retried.
+template <class Op>
+Result<void> write_loop(Op op, std::string_view data, const char* where) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = op(data.data() + done, data.size() - done, done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error(where, errno);
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+// The one loop behind read_full and pread_full: stops when `size` bytes are in or at
+// end of file (a read of 0).
+template <class Op>
+Result<std::size_t> read_loop(Op op, char* buf, std::size_t size, const char* where) {
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = op(buf + got, size - got, got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(Errc::io, where, errno);
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return got;
+}
+
+}  // namespace
 
 Error io_error(const char* where, int sys) noexcept {
   return make_error(sys == ENOSPC || sys == EDQUOT ? Errc::full : Errc::io, where, sys);
@@ -34,49 +66,30 @@ Result<Fd> open_fd(const std::string& path, int flags, const char* where, mode_t
 }
 
 Result<void> write_all(int fd, std::string_view data, const char* where) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return io_error(where, errno);
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
+  return write_loop([fd](const char* p, std::size_t n, std::size_t) { return ::write(fd, p, n); },
+                    data, where);
 }
 
 Result<void> pwrite_all(int fd, std::string_view data, std::uint64_t offset, const char* where) {
-  while (!data.empty()) {
-    const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return io_error(where, errno);
-    data.remove_prefix(static_cast<std::size_t>(n));
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return {};
+  return write_loop(
+      [fd, offset](const char* p, std::size_t n, std::size_t done) {
+        return ::pwrite(fd, p, n, static_cast<off_t>(offset + done));
+      },
+      data, where);
 }
 
 Result<std::size_t> read_full(int fd, char* buf, std::size_t size, const char* where) {
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::read(fd, buf + got, size - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error(Errc::io, where, errno);
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return got;
+  return read_loop([fd](char* p, std::size_t n, std::size_t) { return ::read(fd, p, n); }, buf,
+                   size, where);
 }
 
 Result<std::size_t> pread_full(int fd, char* buf, std::size_t size, std::uint64_t offset,
                                const char* where) {
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::pread(fd, buf + got, size - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error(Errc::io, where, errno);
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return got;
+  return read_loop(
+      [fd, offset](char* p, std::size_t n, std::size_t done) {
+        return ::pread(fd, p, n, static_cast<off_t>(offset + done));
+      },
+      buf, size, where);
 }
 
 Result<std::string> read_to_end(int fd, std::size_t max_bytes, const char* where) {
