@@ -48,23 +48,7 @@ bool parse_u64(const std::string& s, std::uint64_t& out) {
 }
 
 std::string read_secret() {
-  const bool tty = ::isatty(STDIN_FILENO) == 1;
-  termios saved{};
-  if (tty) {
-    std::fputs("Password of the external account: ", stderr);
-    ::tcgetattr(STDIN_FILENO, &saved);
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    std::fputs("\n", stderr);
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+  return read_hidden_line("Password of the external account: ");
 }
 
 const char* tls_name(store::CollectTls t) {

@@ -11,7 +11,7 @@
 // Routes (JSON bodies; a change needs the session cookie and X-CSRF-Token):
 //   GET  /api/session      {setup_required, logged_in, csrf?}            open
 //   POST /api/setup        {token, password}  first start only           open
-//   POST /api/login        {password}         throttled per IP           open
+//   POST /api/login        {password}         throttled per IP (LoginGate) open
 //   POST /api/logout                                                     session + CSRF
 //   GET  /api/status       overview, health, recent events               session
 //   GET  /api/mailboxes    domains and users                             session
@@ -47,13 +47,12 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "core/clock.h"
 #include "core/throttle.h"
 #include "http/backend.h"
 #include "http/diagnostics.h"
+#include "http/login_gate.h"
 #include "http/message.h"
 #include "http/sessions.h"
 #include "http/traces.h"
@@ -150,11 +149,9 @@ class Api {
   // session is required too. Answers 401/403 itself and returns nullopt.
   std::optional<std::string> mailbox_actor(Call& call, const std::optional<std::string>& address,
                                            bool change);
-  bool mailbox_login_throttled(Call& call, const std::string& user_key);
 
-  // Answers 429 (with Retry-After) when `peer` must wait; true when refused.
-  bool login_throttled(Call& call);
-  void login_failed(const std::string& peer);
+  // Answers 429 (with Retry-After) when an attempt for `keys` must wait; true when refused.
+  bool login_refused(LoginGate& gate, LoginGate::Keys keys, Call& call);
   Response logged_in(const RequestContext& context);
 
   Backend& backend_;
@@ -164,16 +161,12 @@ class Api {
   Sessions sessions_;
   std::optional<std::string> setup_token_;
   bool setup_in_progress_ = false;
-  core::Throttle throttle_;
-  std::unordered_map<std::string, core::TimePoint> not_before_;  // per IP, after a failure
-  std::unordered_set<std::string> checking_;                     // IPs with a check in flight
+  LoginGate login_gate_;  // keyed "ip:<peer>"
   TraceBoard traces_;
-  // Mailbox owners: their own session table and login throttle (POP3's policy
-  // and keys, "ip:" and "user:"), so neither crowds out the admin's.
+  // Mailbox owners: their own session table and login gate (POP3's policy and
+  // keys, "ip:" and "user:"), so neither crowds out the admin's.
   Sessions mailbox_sessions_;
-  core::Throttle mailbox_throttle_;
-  std::unordered_map<std::string, core::TimePoint> mailbox_not_before_;  // per throttle key
-  std::unordered_set<std::string> mailbox_checking_;  // keys with a check in flight
+  LoginGate mailbox_gate_;
 };
 
 }  // namespace postern::http

@@ -129,6 +129,8 @@ void Session::dispatch(std::string_view line) {
     return;
   }
   answer((this->*(it->handler))(command.args));
+  // RFC 3207 §4: the 220 to STARTTLS goes out in the clear, then the handshake starts.
+  if (state_ == State::tls_pending) host_.start_tls();
 }
 
 std::string_view Session::what_to_do() const {
@@ -299,9 +301,8 @@ void Session::on_committed(core::Result<void> outcome) {
     answer(replies::queued(id));
     return;
   }
+  // The glue that ran the delivery has logged the failure (event=delivery-failed).
   const core::Error& error = outcome.error();
-  POSTERN_LOG_WARN("smtp %s event=commit-failed id=%s error=%s where=%s", peer_.session_id.c_str(),
-                   id.c_str(), core::to_string(error.code), error.where);
   answer(replies::commit_failed(error));
   // DESIGN.md "When things fail": after a fatal store error no new transaction starts.
   if (error.code == core::Errc::fatal) close_with(replies::local_error_closing(limits_.hostname));

@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/enum_set.h"
 #include "core/result.h"
 #include "smtp/data_reader.h"
 #include "smtp/host.h"
@@ -92,16 +93,7 @@ class Session final : private DataReader::Sink {
   // still carries a chunk that must be read past (RFC 3030 §3).
   enum class Framing : std::uint8_t { line, discard_line, data_body, chunk };
 
-  class StateSet {
-   public:
-    constexpr StateSet(std::initializer_list<State> states) {
-      for (State s : states) bits_ |= 1u << static_cast<unsigned>(s);
-    }
-    constexpr bool contains(State s) const { return (bits_ >> static_cast<unsigned>(s)) & 1u; }
-
-   private:
-    std::uint32_t bits_ = 0;
-  };
+  using StateSet = core::EnumSet<State>;
   using Handler = Reply (Session::*)(std::string_view args);
   struct Command {
     std::string_view verb;
