@@ -87,25 +87,39 @@ int check_a_label(const std::string& a_label) {
   return text::ascii_lower(again.get()) == a_label ? IDN2_OK : IDN2_ALABEL_ROUNDTRIP_FAILED;
 }
 
+// Every "xn--" label of libidn2's output (several when a mapped U+3002 split one) must be
+// a valid A-label: libidn2 passes one through unchecked, whether it was given as such or
+// only appeared after UTS #46 mapping (a SOFT HYPHEN in "xn\u00AD--4nk" is mapped away).
+int check_a_labels(std::string_view ascii) {
+  for (std::size_t b = 0; b <= ascii.size();) {
+    std::size_t d = ascii.find('.', b);
+    if (d == std::string_view::npos) d = ascii.size();
+    const std::string_view sub = ascii.substr(b, d - b);
+    if (has_ace_prefix(sub)) {
+      if (const int rc = check_a_label(std::string(sub)); rc != IDN2_OK) return rc;
+    }
+    b = d + 1;
+  }
+  return IDN2_OK;
+}
+
 // One label that is not plain LDH: through libidn2 to its A-label (which may hold dots
 // when UTS #46 maps a full stop such as U+3002 into one). An "xn--" label must already be
-// a valid A-label (check_a_label); its letters' case does not matter (RFC 5890 §2.3.2.1).
+// a valid A-label, given in any letter case (RFC 5890 §2.3.2.1): libidn2's output is then
+// that label, lowercased.
 core::Result<std::string, Error> to_a_label(std::string_view label, std::string_view input) {
   std::string z(label);
   char* raw = nullptr;
   int rc = idn2_to_ascii_8z(z.c_str(), &raw, kIdnaFlags);
   Idn2String out(raw);
-  if (rc == IDN2_OK && has_ace_prefix(label)) {
-    std::string a_label = text::ascii_lower(out.get());
-    if (a_label != text::ascii_lower(label)) {
-      rc = IDN2_ALABEL_ROUNDTRIP_FAILED;
-    } else {
-      rc = check_a_label(a_label);
-    }
+  std::string ascii = rc == IDN2_OK ? text::ascii_lower(out.get()) : std::string();
+  if (rc == IDN2_OK && has_ace_prefix(label) && ascii != text::ascii_lower(label)) {
+    rc = IDN2_ALABEL_ROUNDTRIP_FAILED;
   }
+  if (rc == IDN2_OK) rc = check_a_labels(ascii);
   switch (rc) {
     case IDN2_OK:
-      return text::ascii_lower(out.get());
+      return ascii;
     case IDN2_TOO_BIG_LABEL:
     case IDN2_PUNYCODE_BIG_OUTPUT:
     case IDN2_TOO_BIG_DOMAIN:

@@ -54,7 +54,9 @@ TEST_CASE("an xn-- label must be the A-label of a valid U-label (RFC 5891 §5.4)
                           // "ehe--ehe" + U+02DB OGONEK (DISALLOWED, UTS #46 maps it away)
                           "xn--ehe--ehe-kpe.example",
                           // u + U+0308: decodes to a U-label that is not in NFC
-                          "xn--u-ccb.example"}) {
+                          "xn--u-ccb.example",
+                          // SOFT HYPHEN, mapped away by UTS #46, leaves "xn--4nke"
+                          "xn\xc2\xad--4nke.zrg"}) {
     CAPTURE(bad);
     auto r = std::string_view(bad).find('@') == std::string_view::npos
                  ? canonical_domain(bad).has_value()
@@ -70,6 +72,7 @@ TEST_CASE("an xn-- label must be the A-label of a valid U-label (RFC 5891 §5.4)
   // A valid A-label in any letter case still canonicalises, and its display form with it.
   CHECK(domain("xn--Bcher-KVA.example") == "xn--bcher-kva.example");
   CHECK(domain("xn--fa-hia.de") == "xn--fa-hia.de");
+  CHECK(domain("xn\xc2\xad--bcher-kva.example") == "xn--bcher-kva.example");
   CHECK(domain(display_domain("xn--eckwd4c7c.xn--zckzah")) == "xn--eckwd4c7c.xn--zckzah");
 }
 
