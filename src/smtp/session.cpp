@@ -328,6 +328,17 @@ void Session::on_timeout() {
   close_with(replies::timeout(limits_.hostname), AbortReason::timeout);
 }
 
+bool Session::awaiting_command() const {
+  static constexpr StateSet kAwaiting{State::connected, State::ready, State::mail, State::rcpt};
+  return kAwaiting.contains(state_) && framing_ == Framing::line;
+}
+
+void Session::on_evicted() {
+  if (state_ == State::closed) return;
+  POSTERN_LOG_INFO("smtp %s event=evicted state=%s", peer_.session_id.c_str(), state_name());
+  close_with(replies::busy_idle_closed(limits_.hostname));
+}
+
 void Session::on_disconnect() {
   if (state_ == State::closed) return;
   POSTERN_LOG_DEBUG("smtp %s event=disconnect state=%s", peer_.session_id.c_str(), state_name());
