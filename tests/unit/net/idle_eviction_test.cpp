@@ -4,7 +4,12 @@
 
 #include <doctest/doctest.h>
 
+#include <memory>
+#include <string>
 #include <vector>
+
+#include "net/listener.h"
+#include "test_service.h"
 
 using namespace postern;
 using namespace std::chrono_literals;
@@ -84,4 +89,116 @@ TEST_CASE("under stress, evictable connections silent for the short timeout expi
   // Below the threshold the protocol's own timeouts apply: nothing expires here.
   std::vector<net::IdleCandidate> calm{idle(0), idle(0), idle(0)};
   CHECK(policy.expired(calm, 1'000'000).empty());
+}
+
+// --- net::Listener doing it, over loopback sockets ----------------------------------------
+
+namespace {
+
+// Greets "hi"; a connection is evictable until its client sends "busy" (then it is "mid-
+// transaction"); evicted ones get "bye" and the close.
+struct EvictService {
+  int accepted = 0, evicted = 0, closed = 0, busy = 0;
+  struct Handler final : net::ConnectionHandler {
+    explicit Handler(EvictService& s) : service(s) {}
+    void on_input(net::Connection& c) override {
+      if (c.input().find("busy") != std::string_view::npos) {
+        busy = true;
+        ++service.busy;
+      }
+      c.consume(c.input().size());
+    }
+    void on_timeout(net::Connection&) override {}
+    void on_closed(net::Connection&) override {
+      ++service.closed;
+      delete this;
+    }
+    bool idle_evictable(const net::Connection&) const override { return !busy; }
+    void on_evict(net::Connection& c) override {
+      ++service.evicted;
+      c.send("bye\r\n");
+      c.close_after_flush();
+    }
+    EvictService& service;
+    bool busy = false;
+  };
+  net::ConnectionFactory factory() {
+    return [this](net::Connection& c) -> net::ConnectionHandler* {
+      ++accepted;
+      c.send("hi\r\n");
+      return new Handler(*this);
+    };
+  }
+};
+
+std::unique_ptr<net::Listener> listen(test::Loop& loop, EvictService& service,
+                                      std::size_t max_connections,
+                                      std::chrono::milliseconds linger = {}) {
+  net::ListenerOptions options;
+  options.name = "evict";
+  options.max_connections = max_connections;
+  options.max_per_ip = 10;
+  options.reject_line = "full\r\n";
+  options.reject_linger = linger;
+  auto listener = net::Listener::start(loop.get(), options, service.factory());
+  REQUIRE(listener);
+  return std::move(*listener);
+}
+
+}  // namespace
+
+TEST_CASE("a full listener closes its longest-idle evictable connection for a newcomer") {
+  EvictService service;
+  test::Loop loop;
+  auto listener = listen(loop, service, 2);
+  std::string idle_got, newcomer_got;
+  bool idle_clean = false;
+  test::Signal busy_sent;
+  test::ClientThread client([&, port = listener->bound_port()] {
+    test::Client idle, busy, newcomer;
+    if (!idle.connect(port) || idle.read_until("\r\n").empty()) return;
+    if (!busy.connect(port) || busy.read_until("\r\n").empty()) return;
+    if (!busy.send_all("busy\r\n") || !busy_sent.wait()) return;
+    if (!newcomer.connect(port)) return;
+    newcomer_got = newcomer.read_until("\r\n");
+    idle_got = idle.read_to_eof(&idle_clean);
+  });
+  // The busy client's line must have been read before the newcomer arrives.
+  REQUIRE(loop.run_until([&] { return service.busy == 1; }));
+  busy_sent.raise();
+  CHECK(loop.run_until([&] { return client.done(); }));
+  client.join();
+  CHECK(newcomer_got == "hi\r\n");
+  CHECK(idle_got == "bye\r\n");
+  CHECK(idle_clean);
+  CHECK(service.evicted == 1);
+  CHECK(service.accepted == 3);
+  CHECK(loop.run_until([&] { return service.closed == 3; }));
+}
+
+TEST_CASE("with nobody evictable the newcomer is refused, and its request is read first") {
+  EvictService service;
+  test::Loop loop;
+  auto listener = listen(loop, service, 1, std::chrono::milliseconds(2000));
+  std::string refused;
+  bool clean = false;
+  test::Signal busy_sent;
+  test::ClientThread client([&, port = listener->bound_port()] {
+    test::Client busy, newcomer;
+    if (!busy.connect(port) || busy.read_until("\r\n").empty()) return;
+    if (!busy.send_all("busy\r\n") || !busy_sent.wait()) return;
+    if (!newcomer.connect(port)) return;
+    // An HTTP client speaks first; the lingering close reads that before closing, so the
+    // reply is not destroyed by a reset.
+    if (!newcomer.send_all("GET / HTTP/1.1\r\nHost: x\r\n\r\n")) return;
+    refused = newcomer.read_to_eof(&clean);
+  });
+  REQUIRE(loop.run_until([&] { return service.busy == 1; }));
+  busy_sent.raise();
+  CHECK(loop.run_until([&] { return client.done(); }));
+  client.join();
+  CHECK(refused == "full\r\n");
+  CHECK(clean);
+  CHECK(service.evicted == 0);
+  CHECK(service.accepted == 1);
 }
