@@ -58,3 +58,15 @@ TEST_CASE("an evicted session gets 421 4.7.0 and closes; mid-message it never ge
   f.session.on_evicted();  // twice (or after the close) sends nothing more
   CHECK(f.host.transcript.size() == replies);
 }
+
+TEST_CASE("a client that stalls its STARTTLS handshake is evictable, and closed without a 421") {
+  Fixture f;
+  f.feed("EHLO client.example.net\r\nSTARTTLS\r\n");
+  CHECK(f.host.tls_started);
+  CHECK(f.session.awaiting_command());
+  const std::size_t replies = f.host.transcript.size();
+  f.session.on_evicted();
+  CHECK(f.host.transcript.size() == replies + 1);
+  CHECK(f.host.transcript.back() == "close");  // no plaintext into the TLS stream
+  CHECK(std::string(f.session.state_name()) == "closed");
+}
