@@ -4,6 +4,26 @@
 #include <vector>
 
 namespace postern::http {
+namespace {
+
+// Over the connection limit (or one address's share of it): RFC 9110 §15.6.4 503 with
+// Retry-After (§10.2.3), a static string sent without reading the request (net::Listener
+// drops what the client sends, then closes). HTTPS is closed without it: a reply would
+// cost a TLS handshake.
+constexpr std::string_view kBusyBody =
+    "postern is busy: too many connections. Try again in a few seconds.\n";
+constexpr std::string_view kBusyResponse =
+    "HTTP/1.1 503 Service Unavailable\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 67\r\n"
+    "Retry-After: 5\r\n"
+    "Cache-Control: no-store\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "postern is busy: too many connections. Try again in a few seconds.\n";
+static_assert(kBusyResponse.ends_with(kBusyBody) && kBusyBody.size() == 67);
+
+}  // namespace
 
 Server::Server(ServerOptions options, Api& api, const core::Clock& clock)
     : options_(std::move(options)), api_(api), clock_(clock) {}
@@ -15,6 +35,10 @@ Server::~Server() {
 core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptions options,
                                                     Api& api, const core::Clock& clock,
                                                     const tls::ServerConfig* tls) {
+  options.listen.reject_line = std::string(kBusyResponse);
+  // Long enough for the request to arrive (it is dropped unread), short enough to bound
+  // the sockets a flood of refused clients holds.
+  options.listen.reject_linger = std::chrono::seconds(2);
   std::unique_ptr<Server> server(new Server(std::move(options), api, clock));
   Server* raw = server.get();
   auto plain = net::Listener::start(loop, raw->options_.listen, [raw](net::Connection& conn) {

@@ -52,6 +52,13 @@ struct ConnectionHandler {
   // Last call: the handles are closed and `conn` is deleted right after this
   // returns. The handler must not keep or use `conn` afterwards.
   virtual void on_closed(Connection& conn) = 0;
+  // Idle eviction (net/idle_eviction.h): whether the listener may close this connection
+  // under load, i.e. the peer owes the next command before authentication or between
+  // messages and nothing is under way. Default: never.
+  virtual bool idle_evictable(const Connection&) const { return false; }
+  // Closes it for that reason: the protocol's goodbye, then close_after_flush().
+  // Default: close_after_flush().
+  virtual void on_evict(Connection& conn);
 };
 
 // Buffer caps and write water marks, in bytes, chosen by the service.
@@ -118,6 +125,8 @@ class Connection {
   bool is_loopback() const noexcept { return loopback_; }
   // "<listener name>/<n>", for log lines.
   const std::string& id() const noexcept { return id_; }
+  // Loop time (uv_now, ms) of the last read from the socket, or of the accept.
+  std::uint64_t silent_since_ms() const noexcept { return silent_since_ms_; }
 
  private:
   friend class Listener;
@@ -157,6 +166,9 @@ class Connection {
   ConnectionHandler* handler_ = nullptr;
   Listener* listener_ = nullptr;  // null once the listener is gone
   bool admitted_ = false;         // counted against the listener's limits
+  bool evicted_ = false;          // closed by the listener's idle eviction
+  std::uint64_t serial_ = 0;      // the listener's accept order
+  std::uint64_t silent_since_ms_ = 0;
   ConnectionLimits limits_;
   std::chrono::milliseconds timeout_{0};
   State state_ = State::open;

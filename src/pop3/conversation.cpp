@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "net/offer_input.h"
+#include "pop3/replies.h"
 #include "store/catalogue.h"
 #include "store/events.h"
 #include "store/password.h"
@@ -101,6 +102,21 @@ void Conversation::on_closed(net::Connection&) {
     session_.on_disconnect();
   }
   delete_if_done();
+}
+
+// Idle eviction (net/idle_eviction.h): only before login (AUTHORIZATION, an AUTH exchange
+// awaiting its response line), with no password check, no partial line and nothing owed.
+bool Conversation::idle_evictable(const net::Connection& conn) const {
+  const State state = session_.state();
+  return (state == State::authorization || state == State::sasl_response) &&
+         session_.wants_input() && conn.input().empty() && owed_ == 0 && !held_answer_ && !pumping_;
+}
+
+void Conversation::on_evict(net::Connection& conn) {
+  POSTERN_LOG_INFO("pop3 %s event=evicted state=%s", session_id_.c_str(),
+                   to_string(session_.state()));
+  conn.send(replies::busy_idle_closed().render());
+  conn.close_after_flush();
 }
 
 // --- Host ---

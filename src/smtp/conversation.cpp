@@ -59,6 +59,16 @@ void Conversation::on_timeout(net::Connection&) {
   session_.on_timeout();
 }
 
+// Idle eviction (net/idle_eviction.h): between commands, no partial line buffered, no
+// commit pending (its 250 is owed), never in DATA/BDAT.
+bool Conversation::idle_evictable(const net::Connection& conn) const {
+  return session_.awaiting_command() && conn.input().empty() && !pumping_;
+}
+
+void Conversation::on_evict(net::Connection&) {
+  session_.on_evicted();
+}
+
 void Conversation::on_closed(net::Connection&) {
   conn_ = nullptr;
   if (!disconnected_) {

@@ -26,6 +26,8 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void on_eof(net::Connection& conn) override;
   void on_timeout(net::Connection& conn) override;
   void on_closed(net::Connection& conn) override;
+  bool idle_evictable(const net::Connection& conn) const override;
+  void on_evict(net::Connection& conn) override;
 
  private:
   // Host

@@ -217,6 +217,10 @@ Reply too_many_commands(std::string_view hostname) {
 Reply timeout(std::string_view hostname) {
   return make(421, "4.4.2", std::string(hostname) + " timeout, closing connection");
 }
+Reply busy_idle_closed(std::string_view hostname) {
+  return make(421, "4.7.0",
+              std::string(hostname) + " too busy, closing idle connection; try again later");
+}
 Reply command_line_never_ends(std::string_view hostname) {
   return make(421, "4.7.0",
               std::string(hostname) + " command line without end, closing connection");

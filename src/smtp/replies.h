@@ -80,6 +80,8 @@ Reply commit_failed(const core::Error& error);
 Reply too_many_errors(std::string_view hostname);
 Reply too_many_commands(std::string_view hostname);
 Reply timeout(std::string_view hostname);
+// Idle eviction under load (net/idle_eviction.h): RFC 5321 §3.8, 421 then close.
+Reply busy_idle_closed(std::string_view hostname);
 Reply command_line_never_ends(std::string_view hostname);
 Reply other_protocol();
 Reply local_error_closing(std::string_view hostname);

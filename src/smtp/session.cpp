@@ -329,6 +329,24 @@ void Session::on_timeout() {
   close_with(replies::timeout(limits_.hostname), AbortReason::timeout);
 }
 
+bool Session::awaiting_command() const {
+  static constexpr StateSet kAwaiting{State::connected, State::ready, State::mail, State::rcpt,
+                                      State::tls_pending};
+  return kAwaiting.contains(state_) && framing_ == Framing::line;
+}
+
+void Session::on_evicted() {
+  if (state_ == State::closed) return;
+  POSTERN_LOG_INFO("smtp %s event=evicted state=%s", peer_.session_id.c_str(), state_name());
+  if (state_ == State::tls_pending) {
+    // As on_timeout: mid-handshake a plaintext 421 would only corrupt the TLS stream.
+    enter(State::closed);
+    host_.close();
+    return;
+  }
+  close_with(replies::busy_idle_closed(limits_.hostname));
+}
+
 void Session::on_disconnect() {
   if (state_ == State::closed) return;
   POSTERN_LOG_DEBUG("smtp %s event=disconnect state=%s", peer_.session_id.c_str(), state_name());

@@ -72,6 +72,13 @@ class Session final : private DataReader::Sink {
   void on_timeout();
   // The peer went away: mid-message, message_abort(connection_lost). No close() call.
   void on_disconnect();
+  // Idle eviction (net/idle_eviction.h): true while waiting for a command line with no
+  // message bytes under way (greeted, after EHLO, or with an envelope before DATA/BDAT),
+  // or for the client's TLS handshake after STARTTLS.
+  bool awaiting_command() const;
+  // The listener closes this idle session for a newcomer or under stress: 421 4.7.0 and
+  // close (only close mid-handshake). REQUIRES: awaiting_command().
+  void on_evicted();
 
   // The RFC 5321 §4.5.3.2 timer that applies now; zero once closed.
   std::chrono::seconds current_timeout() const;
