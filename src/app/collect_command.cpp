@@ -5,6 +5,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
@@ -76,6 +77,12 @@ std::string when(std::int64_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", std::gmtime(&tt));
+  return text;
+}
+
+std::string megabytes(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
   return text;
 }
 
@@ -196,16 +203,23 @@ int now(store::Env& env, const Settings& settings, const CommandLine& cl) {
     store::Writer writer(env, executor);
     core::SystemClock clock;
     const bool tty = ::isatty(STDERR_FILENO) == 1;
-    std::uint64_t current = 0;
     collect::RunContext context(&loop, env, writer, executor, clock);
     fill_run_context(context, settings);
-    context.progress = [&](std::size_t fetched, std::size_t total) {
-      std::fprintf(stderr, "%scollect %" PRIu64 ": %zu/%zu messages%s", tty ? "\r" : "", current,
-                   fetched, total, tty && fetched != total ? "" : "\n");
+    // "collecting alice@isp: 120/1000 mails, 6.1 MB": rewritten in place on a
+    // terminal; elsewhere one line a second at most, and the last one.
+    auto last_line = std::chrono::steady_clock::time_point{};
+    context.progress = [&](const store::CollectAccount& a, const collect::Progress& p) {
+      const bool last = p.fetched == p.to_fetch;
+      const auto now = std::chrono::steady_clock::now();
+      if (!tty && !last && p.fetched != 0 && now - last_line < std::chrono::seconds(1)) return;
+      last_line = now;
+      std::fprintf(stderr, "%scollecting %s@%s: %zu/%zu mails, %s%s", tty ? "\r" : "",
+                   a.user.c_str(), a.host.c_str(), p.fetched, p.to_fetch,
+                   megabytes(p.bytes).c_str(), tty && !last ? "" : "\n");
+      std::fflush(stderr);
     };
     collect::Collector collector(context, *key);
     for (const auto& a : accounts) {
-      current = a.id;
       bool finished = false;
       const bool started =
           collector.run_now(a, [&](const store::CollectAccount& acc, const collect::RunReport& r) {
