@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "app/collect_page.h"
 #include "app/config.h"
 #include "collect/collector.h"
 #include "store/sealed.h"
@@ -21,8 +22,13 @@ class CollectService final : public Service {
     fill_run_context(run_context_, settings);
     reconfigure(settings);
     collector_ = std::make_unique<collect::Collector>(run_context_, key);
+    page_ = std::make_unique<CollectPage>(context, *collector_);
+    run_context_.progress = [this](const store::CollectAccount& a, const collect::Progress& p) {
+      page_->on_progress(a, p);
+    };
     collector_->start(kTick);
   }
+  http::CollectBackend* page() { return page_.get(); }
   std::string ready_fields() const override { return ""; }
   std::string name() const override { return "collect"; }
   std::size_t connections() const override { return collector_ ? collector_->active() : 0; }
@@ -39,6 +45,7 @@ class CollectService final : public Service {
   collect::RunContext run_context_;
   dedup::Settings dedup_;
   std::unique_ptr<collect::Collector> collector_;
+  std::unique_ptr<CollectPage> page_;  // borrows collector_
 };
 
 }  // namespace
@@ -55,10 +62,13 @@ void fill_run_context(collect::RunContext& context, const Settings& settings) {
 }
 
 core::Result<std::unique_ptr<Service>, std::string> start_collect(ServiceContext& context,
-                                                                  const Settings& settings) {
+                                                                  const Settings& settings,
+                                                                  http::CollectBackend** page) {
   auto key = store::load_or_create_seal_key(context.env.options().data_dir);
   if (!key) return "collect: cannot use the key file collect.key: " + explain(key.error());
-  return std::unique_ptr<Service>(new CollectService(context, settings, *key));
+  auto service = std::make_unique<CollectService>(context, settings, *key);
+  if (page != nullptr) *page = service->page();
+  return std::unique_ptr<Service>(std::move(service));
 }
 
 }  // namespace postern::app

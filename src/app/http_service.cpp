@@ -404,9 +404,11 @@ core::Result<std::unique_ptr<Service>, std::string> start_http(ServiceContext& c
                                                                const Settings& settings,
                                                                HttpHooks hooks) {
   auto diagnostics = hooks.links ? std::make_unique<AppDiagnostics>(*hooks.links) : nullptr;
+  http::CollectBackend* collect = hooks.collect;
   auto backend = std::make_unique<AppBackend>(context, settings, std::move(hooks));
   auto api =
       std::make_unique<http::Api>(*backend, context.clock, http::ApiOptions{}, diagnostics.get());
+  api->set_collect(collect);
   auto service =
       std::make_unique<HttpService>(std::move(backend), std::move(diagnostics), std::move(api));
 
