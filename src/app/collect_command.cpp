@@ -14,6 +14,7 @@
 #include "app/admin_collect.h"
 #include "app/collect_service.h"
 #include "app/config.h"
+#include "collect/clock_override.h"
 #include "collect/collector.h"
 #include "net/uv_executor.h"
 #include "store/collect_accounts.h"
@@ -186,7 +187,8 @@ int now(store::Env& env, const Settings& settings, const CommandLine& cl) {
   {
     net::UvExecutor executor(&loop);
     store::Writer writer(env, executor);
-    core::SystemClock clock;
+    core::SystemClock system_clock;
+    collect::CollectClock clock(system_clock);  // a test may move it (clock_override.h)
     const bool tty = ::isatty(STDERR_FILENO) == 1;
     collect::RunContext context(&loop, env, writer, executor, clock);
     fill_run_context(context, settings);

@@ -5,6 +5,7 @@
 
 #include "app/collect_page.h"
 #include "app/config.h"
+#include "collect/clock_override.h"
 #include "collect/collector.h"
 #include "store/sealed.h"
 
@@ -17,7 +18,8 @@ constexpr std::chrono::seconds kTick{2};
 class CollectService final : public Service {
  public:
   CollectService(ServiceContext& context, const Settings& settings, store::SealKey key)
-      : run_context_(context.loop, context.env, context.writer, context.executor, context.clock) {
+      : clock_(context.clock),
+        run_context_(context.loop, context.env, context.writer, context.executor, clock_) {
     run_context_.dedup_settings = [this] { return dedup_; };
     fill_run_context(run_context_, settings);
     reconfigure(settings);
@@ -42,6 +44,7 @@ class CollectService final : public Service {
   }
 
  private:
+  collect::CollectClock clock_;  // the system clock unless a test moves it
   collect::RunContext run_context_;
   dedup::Settings dedup_;
   std::unique_ptr<collect::Collector> collector_;
