@@ -98,8 +98,12 @@ def main():
         def kill_mid_run():
             send("big@example.net", "big", range(400), size=30000)
             big = add("erin", "big@example.net")
-            wait_for(lambda: re.search(rf"collect {big} event=listed", b.log()), 30,
-                     "the big run under way")
+            def stored_now():
+                line = [l for l in b.cli("user", "list").stdout.splitlines()
+                        if l.startswith("erin@example.org")]
+                m = re.search(r"\s(\d+)\s", line[0]) if line else None
+                return int(m.group(1)) if m else 0
+            wait_for(lambda: stored_now() >= 40, 60, "the big run under way, 40 mails stored")
             b.proc.send_signal(signal.SIGKILL)
             b.proc.wait()
             b.proc = None
