@@ -130,7 +130,10 @@ void CollectPage::add_collect_account(http::CollectAddForm form, http::CollectAn
 }
 
 void CollectPage::remove_collect_account(std::uint64_t id, http::CollectAnswer done) {
-  admin_.del_account(id, [done = std::move(done)](Answer a) { done(a.ok, std::move(a.sentence)); });
+  admin_.del_account(id, [this, id, done = std::move(done)](Answer a) {
+    if (a.ok) collector_.cancel(id);  // a run under way stops: its account is gone
+    done(a.ok, std::move(a.sentence));
+  });
 }
 
 void CollectPage::pin_collect_account(std::uint64_t id, std::string fingerprint,
