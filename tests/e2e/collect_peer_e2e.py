@@ -5,13 +5,18 @@ Mail reaches A over SMTP (smtplib); B collects A's mailboxes over plain POP3 on 
 (explicitly allowed; A takes loopback logins without TLS). Checked: B collects every mail;
 B stopped, more mail sent to A, B started and collecting again: each mail exactly once;
 kill -9 B in the middle of a large run, B started again: each mail exactly once; A still
-holds every mail (leave on the server); `postern collect now` prints its progress line.
+holds every mail (leave on the server); `postern collect now` prints its progress line; over
+POP3S, A's self-signed certificate is reported with its fingerprint and nothing collected,
+and once pinned (`postern collect pin`) the account collects.
 Usage: collect_peer_e2e.py POSTERN_BINARY
 """
+import hashlib
+import os
 import poplib
 import re
 import signal
 import smtplib
+import subprocess
 import sys
 
 from harness import Checks, Postern, wait_for
@@ -36,6 +41,7 @@ def main():
         a.start()
         b.add_user("alice@example.org", "local-password")
         b.add_user("erin@example.org", "local-password")
+        b.add_user("frank@example.org", "local-password")
 
         def send(to, tag, numbers, size=800):
             with smtplib.SMTP("127.0.0.1", a.ports["smtp"], timeout=60) as s:
@@ -118,11 +124,34 @@ def main():
         checks.run("kill -9 B in the middle of a run, restart: each mail exactly once",
                    kill_mid_run)
 
+        def pop3s_pinned():
+            send("small@example.net", "small", range(25, 27))
+            out = b.cli("collect", "add", "frank@example.org", "--user", "small@example.net",
+                        "--host", "127.0.0.1", "--tls", "pop3s", "--port", str(a.ports["pop3s"]),
+                        "--interval", "3600", stdin=REMOTE_PASSWORD + "\n").stdout
+            tls = int(re.search(r"account (\d+)", out).group(1))
+            der = subprocess.run(["openssl", "x509", "-in", os.path.join(a.data, "tls", "cert.pem"),
+                                  "-outform", "DER"], check=True, capture_output=True).stdout
+            fingerprint = hashlib.sha256(der).hexdigest()
+            wait_for(lambda: "certificate not trusted" in b.cli("collect", "list").stdout, 30,
+                     "A's self-signed certificate reported")
+            assert fingerprint in b.cli("collect", "list").stdout, "the fingerprint is shown"
+            assert box("frank") == [], "nothing collected over an untrusted link"
+            b.cli("collect", "pin", str(tls), fingerprint)
+            out = b.cli("collect", "now", str(tls))
+            assert "27 collected" in out.stdout, out.stdout
+            exactly_once("frank", "small", 27)
+        checks.run("POP3S to A: its certificate reported, then pinned, then collected",
+                   pop3s_pinned)
+
         def nothing_new():
             out = b.cli("collect", "now", str(small))
+            assert "2 collected" in out.stdout, out.stdout  # the 2 sent for the POP3S check
+            out = b.cli("collect", "now", str(small))
             assert "0 collected" in out.stdout, out.stdout
-            exactly_once("alice", "small", 25)
-        checks.run("one more run finds nothing new", nothing_new)
+            exactly_once("alice", "small", 27)
+        checks.run("the first account takes the 2 new mails, then finds nothing new",
+                   nothing_new)
         checks.closing(b)
     finally:
         a.close()

@@ -85,6 +85,7 @@ async function loadCollect() {
   }
   const running = r.ok && collect.accounts.some((a) => a.running || !a.last_run);
   collect.timer = setTimeout(loadCollect, running ? 1000 : 10000);
+  if (running && $('collect-mailbox').options.length > 0) return;  // the list changes rarely
   const users = await api('GET', '/api/mailboxes');
   if (users.ok) {
     const box = $('collect-mailbox'), chosen = box.value;
