@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "app/event_text.h"
 #include "store/catalogue.h"
 #include "store/events.h"
 #include "store/sealed.h"
@@ -143,6 +144,8 @@ TEST_CASE("collect add: the password sealed, never in the row or the event") {
   CHECK(events->front().kind == "admin");
   CHECK(events->front().text.find("collect-add") != std::string::npos);
   CHECK(events->front().text.find("secret") == std::string::npos);
+  CHECK(app::event_sentence("admin", events->front().text) ==
+        "Admin (page) added collect account 1 from pop.example.net into bob@example.org.");
 }
 
 TEST_CASE("collect add: an unknown local mailbox is named") {
