@@ -57,9 +57,11 @@ core::Result<std::unique_ptr<Service>, std::string> start_http(ServiceContext& c
   // Registration point: every part of the page's API is built here and handed to
   // http::Api (the backend in page_backend*.cpp, the link diagnostics); a new one joins here.
   auto diagnostics = hooks.links ? std::make_unique<AppDiagnostics>(*hooks.links) : nullptr;
+  http::CollectBackend* collect = hooks.collect;
   auto backend = std::make_unique<PageBackend>(context, settings, std::move(hooks));
   auto api =
       std::make_unique<http::Api>(*backend, context.clock, http::ApiOptions{}, diagnostics.get());
+  api->set_collect(collect);
   auto service =
       std::make_unique<HttpService>(std::move(backend), std::move(diagnostics), std::move(api));
 

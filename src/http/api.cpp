@@ -58,6 +58,8 @@ const Api::Route Api::kRoutes[] = {
     {"GET", "/api/trace/", Access::session, &Api::on_trace},
     {"GET", "/api/links", Access::session, &Api::on_links},
     {"POST", "/api/restart", Access::session_csrf, &Api::on_restart},
+    {"GET", "/api/collect", Access::session, &Api::on_collect},
+    {"POST", "/api/collect", Access::session_csrf, &Api::on_change_collect},
     {"POST", "/api/mailbox/login", Access::open, &Api::on_mailbox_login},
     {"POST", "/api/mailbox/logout", Access::mailbox, &Api::on_mailbox_logout},
     {"GET", "/api/mailbox/messages", Access::mailbox, &Api::on_mailbox_messages},

@@ -24,6 +24,7 @@
 //   GET  /api/trace/<id>   {id, target, done, hops: [...], outcome, ...} session
 //   GET  /api/links?since=<unix s>  monitored targets' RTT/loss series   session
 //   POST /api/restart      exit for the supervisor to restart postern    session + CSRF
+//   GET/POST /api/collect  collected mailboxes (api_collect.h)           session (+ CSRF)
 //   GET  /, /setup, /app.js, /style.css                                  open
 // The mailbox view (api_mailbox.cpp): an owner logs in with the mailbox's own
 // address and POP3 password (cookie postern_mailbox, a table apart from the
@@ -58,6 +59,8 @@
 #include "http/traces.h"
 
 namespace postern::http {
+
+struct CollectBackend;
 
 struct ApiOptions {
   std::chrono::seconds session_idle{std::chrono::minutes(30)};
@@ -103,6 +106,8 @@ class Api {
   std::optional<std::string> setup_token() const { return setup_token_; }
   std::size_t session_count() const { return sessions_.size(); }
   const TraceBoard& traces() const { return traces_; }
+  // The collected mailboxes' backend (outlives the Api); null: GET says unavailable.
+  void set_collect(CollectBackend* collect) { collect_ = collect; }
 
  private:
   // `mailbox`: checked by the handler (mailbox_actor), which knows the address asked for.
@@ -138,6 +143,8 @@ class Api {
   void on_trace(Call& call);
   void on_links(Call& call);
   void on_restart(Call& call);
+  void on_collect(Call& call);
+  void on_change_collect(Call& call);
   void on_mailbox_login(Call& call);
   void on_mailbox_logout(Call& call);
   void on_mailbox_messages(Call& call);
@@ -157,6 +164,7 @@ class Api {
   Backend& backend_;
   const core::Clock& clock_;
   Diagnostics* diagnostics_;
+  CollectBackend* collect_ = nullptr;
   ApiOptions options_;
   Sessions sessions_;
   std::optional<std::string> setup_token_;
