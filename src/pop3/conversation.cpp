@@ -20,7 +20,7 @@ Conversation::Conversation(net::Connection& conn, ConversationContext context,
       limits_(std::move(limits)),
       session_id_(peer.session_id),
       peer_address_(peer.address),
-      maildrop_(*context_.env, *context_.writer,
+      maildrop_(*context_.env, *context_.writer, *context_.executor,
                 std::shared_ptr<LockTable>(context_.shared, &context_.shared->locks),
                 *context_.clock, core::printable(peer.address)),
       session_(*this, *limits_, *context_.clock, std::move(peer)) {
@@ -221,8 +221,20 @@ void Conversation::answer_password() {
   pump();
 }
 
-core::Result<Maildrop> Conversation::open_maildrop(std::string_view user) {
-  return maildrop_.open(user, limits_->login_delay);
+// The snapshot is listed on the pool; the session waits (reads nothing, answers nothing)
+// until it is in. A connection closed meanwhile has its lock released by session_ended(),
+// and the late snapshot is dropped here.
+void Conversation::open_maildrop(std::string_view user) {
+  ++owed_;
+  maildrop_.open(user, limits_->login_delay, [this](core::Result<Maildrop> snapshot) {
+    --owed_;
+    if (closed_) {
+      delete_if_done();
+      return;
+    }
+    session_.on_maildrop_opened(std::move(snapshot));
+    pump();
+  });
 }
 
 core::Result<std::string> Conversation::read_message_chunk(const MessageEntry& message,

@@ -3,7 +3,8 @@
 //
 // Typical life: Server::accept creates it (the greeting is queued, or held until the TLS
 // handshake on POP3S); on_input feeds the session; PASS goes to the thread pool (PBKDF2)
-// and back through a throttle-delay timer; RETR streams while the write queue has room and
+// and back through a throttle-delay timer; the maildrop is locked and snapshotted on the
+// pool too; RETR and listings stream while the write queue has room and
 // resumes on_drain; QUIT commits through the Writer; on_closed ends it.
 #pragma once
 
@@ -45,7 +46,7 @@ struct ConversationContext {
   uv_loop_t* loop = nullptr;
   store::Env* env = nullptr;
   store::Writer* writer = nullptr;
-  core::Executor* executor = nullptr;  // the pool: PBKDF2 runs there, never on the loop
+  core::Executor* executor = nullptr;  // the pool: PBKDF2 and snapshots, never on the loop
   const core::Clock* clock = nullptr;
   const tls::ServerConfig* tls = nullptr;  // null: STLS unavailable
   std::shared_ptr<SharedState> shared;
@@ -55,8 +56,8 @@ struct ConversationContext {
 };
 
 // Owns itself: deleted once net has called on_closed() AND every completion it is owed
-// (a PBKDF2 check on the pool, an UPDATE in the Writer) has come back, because the Session
-// must stay alive to report an UPDATE that outlived its connection. Loop thread only.
+// (a PBKDF2 check or a snapshot on the pool, an UPDATE in the Writer) has come back, because the
+// Session must stay alive to report an UPDATE that outlived its connection. Loop thread only.
 class Conversation final : public net::ConnectionHandler, private Host {
  public:
   Conversation(net::Connection& conn, ConversationContext context,
@@ -77,7 +78,7 @@ class Conversation final : public net::ConnectionHandler, private Host {
   // Host
   void send(std::string_view bytes) override;
   void check_password(std::string_view user, std::string_view password) override;
-  core::Result<Maildrop> open_maildrop(std::string_view user) override;
+  void open_maildrop(std::string_view user) override;
   core::Result<std::string> read_message_chunk(const MessageEntry& message,
                                                std::size_t chunk_index) override;
   bool can_send_more() const override;
