@@ -28,17 +28,6 @@ Conversation::Conversation(net::Connection& conn, ConversationContext context,
   conn.set_timeout(limits_->idle_timeout);
 }
 
-Conversation::~Conversation() {
-  if (delay_timer_ != nullptr) {
-    delay_timer_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(delay_timer_), &Conversation::on_timer_closed);
-  }
-}
-
-void Conversation::on_timer_closed(uv_handle_t* handle) noexcept {
-  delete reinterpret_cast<uv_timer_t*>(handle);
-}
-
 bool Conversation::delete_if_done() {
   if (!closed_ || owed_ > 0) return false;
   delete this;
@@ -95,7 +84,7 @@ void Conversation::on_closed(net::Connection&) {
   closed_ = true;
   // A password answer serving its delay is dropped: the session has nobody to tell.
   held_answer_.reset();
-  if (delay_timer_ != nullptr) uv_timer_stop(delay_timer_);
+  if (delay_timer_) delay_timer_->stop();
   if (!disconnected_) {
     disconnected_ = true;
     session_.on_disconnect();
@@ -199,18 +188,8 @@ void Conversation::on_verified(core::Result<bool> outcome, const std::string& us
     POSTERN_LOG_INFO("pop3 %s event=login-throttled delay_s=%lld peer=%s", session_id_.c_str(),
                      static_cast<long long>(delay.count()), peer_address_.c_str());
   }
-  if (delay_timer_ == nullptr) {
-    delay_timer_ = new uv_timer_t;
-    uv_timer_init(context_.loop, delay_timer_);
-  }
-  delay_timer_->data = this;
-  uv_timer_start(delay_timer_, &Conversation::on_delay_timer,
-                 static_cast<std::uint64_t>(delay.count()) * 1000, 0);
-}
-
-void Conversation::on_delay_timer(uv_timer_t* timer) noexcept {
-  auto* self = static_cast<Conversation*>(timer->data);
-  if (self != nullptr) self->answer_password();
+  if (!delay_timer_) delay_timer_.emplace(context_.loop);
+  delay_timer_->start(delay, std::chrono::milliseconds(0), [this] { answer_password(); });
 }
 
 void Conversation::answer_password() {

@@ -20,6 +20,7 @@
 #include "core/executor.h"
 #include "core/throttle.h"
 #include "net/connection.h"
+#include "net/timer.h"
 #include "pop3/locks.h"
 #include "pop3/maildrop_store.h"
 #include "pop3/session.h"
@@ -62,7 +63,6 @@ class Conversation final : public net::ConnectionHandler, private Host {
  public:
   Conversation(net::Connection& conn, ConversationContext context,
                std::shared_ptr<const Limits> limits, Peer peer);
-  ~Conversation() override;
   Conversation(const Conversation&) = delete;
   Conversation& operator=(const Conversation&) = delete;
 
@@ -95,8 +95,6 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void count_retrieved(std::size_t retrieved);
   // Deletes *this when closed and owed nothing. The caller must return right after.
   bool delete_if_done();
-  static void on_delay_timer(uv_timer_t* timer) noexcept;
-  static void on_timer_closed(uv_handle_t* handle) noexcept;
 
   net::Connection* conn_;  // null once closed
   ConversationContext context_;
@@ -104,7 +102,7 @@ class Conversation final : public net::ConnectionHandler, private Host {
   std::string session_id_;
   std::string peer_address_;
   MaildropStore maildrop_;
-  uv_timer_t* delay_timer_ = nullptr;              // made on first use; freed in its close callback
+  std::optional<net::Timer> delay_timer_;          // the throttle's delay; made on first use
   std::optional<core::Result<bool>> held_answer_;  // a password answer serving its delay
   int owed_ = 0;                                   // completions not yet back
   bool closed_ = false;                            // net called on_closed()
