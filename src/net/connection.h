@@ -92,8 +92,12 @@ class Connection {
 
   // --- output ---
   // Queues bytes, encrypted when TLS is on (held until the handshake ends if it
-  // is under way). Ignored once closing.
+  // is under way). Ignored once closing. The view is copied; the owning overload
+  // hands its buffer to the write as it is when no TLS is on (a RETR chunk is not
+  // copied again on its way to the socket).
   void send(std::string_view bytes);
+  void send(std::string&& bytes);
+  void send(const char* bytes) { send(std::string_view(bytes)); }
   std::size_t queued_bytes() const noexcept { return queued_; }
   bool can_send_more() const noexcept { return queued_ < limits_.high_water_bytes; }
 

@@ -94,8 +94,8 @@ void Conversation::on_closed(net::Connection&) {
 
 // --- Host ---
 
-void Conversation::send(std::string_view bytes) {
-  if (conn_ != nullptr) conn_->send(bytes);
+void Conversation::send(std::string bytes) {
+  if (conn_ != nullptr) conn_->send(std::move(bytes));
 }
 
 // RFC 1939 §4 leaves the delay after a failed login to the server. PBKDF2 runs on the pool;

@@ -76,7 +76,7 @@ class Conversation final : public net::ConnectionHandler, private Host {
 
  private:
   // Host
-  void send(std::string_view bytes) override;
+  void send(std::string bytes) override;
   void check_password(std::string_view user, std::string_view password) override;
   void open_maildrop(std::string_view user) override;
   core::Result<std::string> read_message_chunk(const MessageEntry& message,

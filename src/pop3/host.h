@@ -58,8 +58,9 @@ struct SessionSummary {
 struct Host {
   virtual ~Host() = default;
 
-  // Queues bytes for the client. Only sends.
-  virtual void send(std::string_view bytes) = 0;
+  // Queues bytes for the client. Only sends. Takes the buffer: net writes it without
+  // another copy (a RETR chunk is copied once from the store and once while stuffing).
+  virtual void send(std::string bytes) = 0;
 
   // ASYNC: answer with Session::on_password_checked(). The host runs PBKDF2 off the loop
   // and delays its answer by core::Throttle's delay for the peer address and the user.

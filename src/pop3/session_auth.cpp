@@ -42,7 +42,7 @@ Reply Session::on_auth(std::string_view args) {
   pending_user_.reset();
   if (words.size() == 2) return check_plain(words[1] == "=" ? std::string_view() : words[1]);
   // No initial response: an empty challenge, then the next line is the response.
-  host_.send(replies::sasl_continue());
+  host_.send(std::string(replies::sasl_continue()));
   enter(State::sasl_response);
   return replies::none();
 }

@@ -108,7 +108,7 @@ bool Session::emit_listing(std::string& out) {
   }
   const bool complete = listing.next > last;
   if (complete) out += ".\r\n";
-  host_.send(out);
+  host_.send(std::move(out));
   if (!complete) return false;
   listing_.reset();
   waiting_ = Waiting::nothing;
@@ -170,7 +170,7 @@ bool Session::emit_chunk(std::string_view chunk, std::string& out) {
   Stream& stream = *stream_;
   const bool complete = chunk.empty() || stream.stuffer.append(chunk, out);
   if (complete) stream.stuffer.finish(out);
-  host_.send(out);
+  host_.send(std::move(out));
   if (!complete) return false;
   if (stream.stuffer.consumed() == stream.message.size) maildrop_.mark_retrieved(stream.number);
   stream_.reset();

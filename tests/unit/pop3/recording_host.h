@@ -55,7 +55,7 @@ class RecordingHost final : public Host {
   std::vector<std::uint64_t> last_deleted, last_retrieved;
   std::size_t chunk_reads = 0;
 
-  void send(std::string_view bytes) override {
+  void send(std::string bytes) override {
     raw += bytes;
     send_sizes.push_back(bytes.size());
     partial_ += bytes;
