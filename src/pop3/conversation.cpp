@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "core/log.h"
-#include "net/offer_input.h"
 #include "store/catalogue.h"
 #include "store/events.h"
 #include "store/password.h"
@@ -15,7 +14,7 @@ namespace postern::pop3 {
 
 Conversation::Conversation(net::Connection& conn, ConversationContext context,
                            std::shared_ptr<const Limits> limits, Peer peer)
-    : conn_(&conn),
+    : link_(conn),
       context_(std::move(context)),
       limits_(std::move(limits)),
       session_id_(peer.session_id),
@@ -29,21 +28,17 @@ Conversation::Conversation(net::Connection& conn, ConversationContext context,
 }
 
 bool Conversation::delete_if_done() {
-  if (!closed_ || owed_ > 0) return false;
+  if (link_.open() || owed_ > 0) return false;
   delete this;
   return true;
 }
 
 void Conversation::pump() {
-  if (conn_ == nullptr || pumping_) return;
-  pumping_ = true;
-  // While a password check, a RETR stream, an UPDATE or a handshake is pending, nothing
-  // pipelined behind it is read (RFC 2449 §6.6 PIPELINING keeps replies in order), and
-  // with the input buffer full net stops reading the socket too.
-  net::offer_input(
-      *conn_, [this](std::string_view bytes) { return session_.feed(bytes); },
-      [this] { return session_.wants_input(); });
-  pumping_ = false;
+  // While a password check, a snapshot, a streamed reply, an UPDATE or a handshake is
+  // pending, nothing pipelined behind it is read (RFC 2449 §6.6 PIPELINING keeps replies in
+  // order), and with the input buffer full net stops reading the socket too.
+  link_.offer([this](std::string_view bytes) { return session_.feed(bytes); },
+              [this] { return session_.wants_input(); });
 }
 
 void Conversation::on_input(net::Connection&) {
@@ -68,11 +63,7 @@ void Conversation::on_tls_ready(net::Connection&) {
 void Conversation::on_eof(net::Connection& conn) {
   // Delivered only while reading is not paused, so a pipelined "RETR 1 / QUIT" + FIN is
   // served whole before this: what is left is a drop without QUIT (RFC 1939 §6: no UPDATE).
-  if (!disconnected_) {
-    disconnected_ = true;
-    session_.on_disconnect();
-  }
-  conn.close_after_flush();
+  link_.on_eof(conn, [this] { session_.on_disconnect(); });
 }
 
 void Conversation::on_timeout(net::Connection&) {
@@ -80,22 +71,17 @@ void Conversation::on_timeout(net::Connection&) {
 }
 
 void Conversation::on_closed(net::Connection&) {
-  conn_ = nullptr;
-  closed_ = true;
   // A password answer serving its delay is dropped: the session has nobody to tell.
   held_answer_.reset();
   if (delay_timer_) delay_timer_->stop();
-  if (!disconnected_) {
-    disconnected_ = true;
-    session_.on_disconnect();
-  }
+  link_.on_closed([this] { session_.on_disconnect(); });
   delete_if_done();
 }
 
 // --- Host ---
 
 void Conversation::send(std::string bytes) {
-  if (conn_ != nullptr) conn_->send(std::move(bytes));
+  link_.send(std::move(bytes));
 }
 
 // RFC 1939 §4 leaves the delay after a failed login to the server. PBKDF2 runs on the pool;
@@ -175,7 +161,7 @@ void Conversation::on_verified(core::Result<bool> outcome, const std::string& us
   }
   // Recorded even when the client left early: dropping the connection must not dodge the
   // throttle.
-  if (closed_) {
+  if (!link_.open()) {
     delete_if_done();
     return;
   }
@@ -193,7 +179,7 @@ void Conversation::on_verified(core::Result<bool> outcome, const std::string& us
 }
 
 void Conversation::answer_password() {
-  if (!held_answer_ || conn_ == nullptr) return;
+  if (!held_answer_ || !link_.open()) return;
   core::Result<bool> answer = std::move(*held_answer_);
   held_answer_.reset();
   session_.on_password_checked(std::move(answer));
@@ -207,7 +193,7 @@ void Conversation::open_maildrop(std::string_view user) {
   ++owed_;
   maildrop_.open(user, limits_->login_delay, [this](core::Result<Maildrop> snapshot) {
     --owed_;
-    if (closed_) {
+    if (!link_.open()) {
       delete_if_done();
       return;
     }
@@ -222,7 +208,7 @@ core::Result<std::string> Conversation::read_message_chunk(const MessageEntry& m
 }
 
 bool Conversation::can_send_more() const {
-  return conn_ != nullptr && conn_->can_send_more();
+  return link_.can_send_more();
 }
 
 void Conversation::update(const std::vector<std::uint64_t>& deleted_keys,
@@ -293,13 +279,11 @@ void Conversation::count_retrieved(std::size_t retrieved) {
 }
 
 void Conversation::start_tls() {
-  if (conn_ == nullptr || context_.tls == nullptr) return;
-  // net discards the plaintext pipelined after STLS (RFC 2595 §4, CVE-2011-0411).
-  if (auto started = conn_->start_tls(*context_.tls); !started) conn_->abort();
+  link_.start_tls(context_.tls);  // net discards the plaintext pipelined after STLS (RFC 2595 §4)
 }
 
 void Conversation::close() {
-  if (conn_ != nullptr) conn_->close_after_flush();
+  link_.close();
 }
 
 }  // namespace postern::pop3

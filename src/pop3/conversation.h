@@ -20,6 +20,7 @@
 #include "core/executor.h"
 #include "core/throttle.h"
 #include "net/connection.h"
+#include "net/session_link.h"
 #include "net/timer.h"
 #include "pop3/locks.h"
 #include "pop3/maildrop_store.h"
@@ -96,7 +97,7 @@ class Conversation final : public net::ConnectionHandler, private Host {
   // Deletes *this when closed and owed nothing. The caller must return right after.
   bool delete_if_done();
 
-  net::Connection* conn_;  // null once closed
+  net::SessionLink link_;  // the connection, until net calls on_closed()
   ConversationContext context_;
   std::shared_ptr<const Limits> limits_;  // the Limits this session started with
   std::string session_id_;
@@ -105,9 +106,6 @@ class Conversation final : public net::ConnectionHandler, private Host {
   std::optional<net::Timer> delay_timer_;          // the throttle's delay; made on first use
   std::optional<core::Result<bool>> held_answer_;  // a password answer serving its delay
   int owed_ = 0;                                   // completions not yet back
-  bool closed_ = false;                            // net called on_closed()
-  bool disconnected_ = false;                      // the session was told
-  bool pumping_ = false;
   Session session_;  // last: its constructor sends the greeting through *this
 };
 
