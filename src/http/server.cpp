@@ -54,10 +54,8 @@ core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptio
     if (!secure) return secure.error();
     raw->tls_listener_ = std::move(*secure);
   }
-  raw->sweep_ = new uv_timer_t;
-  uv_timer_init(loop, raw->sweep_);
-  raw->sweep_->data = raw;
-  uv_timer_start(raw->sweep_, &Server::on_sweep, 1000, 1000);
+  raw->sweep_ = std::make_unique<net::Timer>(loop);
+  raw->sweep_->start(std::chrono::seconds(1), std::chrono::seconds(1), [raw] { raw->sweep(); });
   return server;
 }
 
@@ -68,13 +66,11 @@ net::ConnectionHandler* Server::accept(net::Connection& conn, bool secure) {
   return new Exchange(conn, api_, clock_, options_.exchange, registry_, std::move(context));
 }
 
-void Server::on_sweep(uv_timer_t* timer) noexcept {
-  auto* self = static_cast<Server*>(timer->data);
-  if (self == nullptr) return;
-  const core::TimePoint now = self->clock_.now();
+void Server::sweep() {
+  const core::TimePoint now = clock_.now();
   // check_deadline may close a connection, but on_closed (which edits the set)
   // runs on a later loop turn, never inside this loop.
-  std::vector<Exchange*> live(self->registry_->live.begin(), self->registry_->live.end());
+  std::vector<Exchange*> live(registry_->live.begin(), registry_->live.end());
   for (Exchange* exchange : live) exchange->check_deadline(now);
 }
 
@@ -92,12 +88,7 @@ std::size_t Server::connections() const {
 void Server::stop() {
   if (listener_) listener_->close();
   if (tls_listener_) tls_listener_->close();
-  if (sweep_ != nullptr) {
-    sweep_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(sweep_),
-             [](uv_handle_t* handle) noexcept { delete reinterpret_cast<uv_timer_t*>(handle); });
-    sweep_ = nullptr;
-  }
+  sweep_.reset();
 }
 
 }  // namespace postern::http

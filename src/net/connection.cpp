@@ -234,6 +234,14 @@ void Connection::send(std::string_view bytes) {
   write_raw(std::string(bytes));
 }
 
+void Connection::send(std::string&& bytes) {
+  if (tls_ != nullptr || state_ != State::open) {
+    send(std::string_view(bytes));  // the TLS filter copies into its records anyway
+    return;
+  }
+  write_raw(std::move(bytes));
+}
+
 void Connection::flush_tls() {
   if (tls_ != nullptr && tls_->has_ciphertext()) write_raw(tls_->take_ciphertext());
 }

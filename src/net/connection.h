@@ -5,9 +5,11 @@
 // Typical call sequence (SMTP over a plain listener):
 //   Listener accepts -> factory(conn): conn.set_limits(..); conn.set_timeout(5min);
 //                       conn.send("220 ..."); returns handler
-//   on_input(conn):     n = session.feed(conn.input()); conn.consume(n);
-//                       if (!session.wants_input()) conn.pause_reading();
-//   completion:         conn.send(reply); conn.resume_reading();  // buffered rest offered again
+//   on_input(conn):     net::offer_input(conn, feed, gate)  // offer_input.h: feed() whole
+//                       lines, consume() what it took, pause_reading() while the gate is shut
+//   completion:         conn.send(reply); net::offer_input(...) again  // the buffered rest;
+//                       the gate open again: resume_reading(), offered on a later turn
+//   write queue full:   can_send_more() false; ... on_drain(conn): send the next part
 //   STARTTLS:           conn.send("220 ..."); conn.start_tls(config); ... on_tls_ready(conn)
 //   QUIT:               conn.send("221 ..."); conn.close_after_flush(); ... on_closed(conn)
 #pragma once
@@ -99,8 +101,12 @@ class Connection {
 
   // --- output ---
   // Queues bytes, encrypted when TLS is on (held until the handshake ends if it
-  // is under way). Ignored once closing.
+  // is under way). Ignored once closing. The view is copied; the owning overload
+  // hands its buffer to the write as it is when no TLS is on (a RETR chunk is not
+  // copied again on its way to the socket).
   void send(std::string_view bytes);
+  void send(std::string&& bytes);
+  void send(const char* bytes) { send(std::string_view(bytes)); }
   std::size_t queued_bytes() const noexcept { return queued_; }
   bool can_send_more() const noexcept { return queued_ < limits_.high_water_bytes; }
 

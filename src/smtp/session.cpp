@@ -21,8 +21,6 @@ const char* to_string(AbortReason reason) noexcept {
       return "timeout";
     case AbortReason::reset:
       return "reset";
-    case AbortReason::tls_started:
-      return "tls_started";
   }
   return "unknown";
 }
