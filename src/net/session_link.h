@@ -32,6 +32,7 @@ class SessionLink {
 
   bool open() const { return conn_ != nullptr; }
   Connection* connection() const { return conn_; }  // null once closed
+  bool offering() const { return offering_; }       // inside offer(), further up the stack
 
   // --- what a session's Host asks ---
   void send(std::string_view bytes) {

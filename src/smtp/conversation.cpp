@@ -55,7 +55,7 @@ void Conversation::on_timeout(net::Connection&) {
 // Idle eviction (net/idle_eviction.h): between commands, no partial line buffered, no
 // commit pending (its 250 is owed), never in DATA/BDAT.
 bool Conversation::idle_evictable(const net::Connection& conn) const {
-  return session_.awaiting_command() && conn.input().empty() && !pumping_;
+  return session_.awaiting_command() && conn.input().empty() && !link_.offering();
 }
 
 void Conversation::on_evict(net::Connection&) {
