@@ -52,7 +52,8 @@ class FuzzHost final : public pop3::Host {
   bool mark_pending = false;
   std::uint64_t mark_key = 0;
 
-  void send(std::string_view bytes) override {
+  void send(std::string bytes_owned) override {
+    const std::string_view bytes = bytes_owned;
     require(!closed && !bytes.empty());
     if (mark_pending) {
       // "+OK ...\r\n" then possibly the first stuffed chunk, in one send.
@@ -69,13 +70,19 @@ class FuzzHost final : public pop3::Host {
     password_pending = true;
     password_ok = password == "secret";
   }
-  core::Result<pop3::Maildrop> open_maildrop(std::string_view user) override {
-    if (user == "busy") return core::make_error(core::Errc::busy, "fuzz");
+  // ASYNC since issue 16 §3: the snapshot is handed back by the driver's loop.
+  void open_maildrop(std::string_view user) override {
+    maildrop_pending = true;
+    maildrop_busy = user == "busy";
+  }
+  core::Result<pop3::Maildrop> snapshot() const {
+    if (maildrop_busy) return core::make_error(core::Errc::busy, "fuzz");
     pop3::Maildrop drop;
     for (std::size_t i = 0; i < bodies.size(); ++i)
-      drop.messages.push_back({bodies[i].size(), "uid" + std::to_string(i), i});
+      drop.messages.push_back({i, bodies[i].size(), pop3::UniqueId("uid" + std::to_string(i))});
     return drop;
   }
+  bool maildrop_pending = false, maildrop_busy = false;
   core::Result<std::string> read_message_chunk(const pop3::MessageEntry& m,
                                                std::size_t index) override {
     const std::string& body = bodies.at(m.key);
@@ -233,6 +240,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       } else {
         session.on_password_checked(host.password_ok);
       }
+      progressed = true;
+    }
+    if (host.maildrop_pending) {
+      host.maildrop_pending = false;
+      session.on_maildrop_opened(host.snapshot());
       progressed = true;
     }
     if (host.update_pending) {
