@@ -10,7 +10,7 @@
 // Executor (pool thread: pwrite + hash), one write at a time, in order. At most
 // two buffers exist while the caller honours wants_more(): one being written,
 // one filling. A body that never fills the first buffer stays in memory and no
-// file is made. The file is created in <data>/spool/ (emptied by Env::open).
+// file is made. The file is created in <data>/spool/ (emptied by store/recovery.h).
 // The body is kept in the stored form (store/stored_form.h): a bare LF is
 // written as CRLF, and finish() completes a last line that lacks its CRLF, so
 // size() and the hash are those of the bytes POP3 RETR will send.
@@ -23,8 +23,8 @@
 #include <string_view>
 
 #include "core/executor.h"
+#include "store/bodies.h"
 #include "store/env.h"
-#include "store/mailbox.h"
 
 namespace postern::store {
 

@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "core/executor.h"
+#include "store/delivery.h"
 #include "store/env.h"
-#include "store/mailbox.h"
 
 namespace postern::store {
 

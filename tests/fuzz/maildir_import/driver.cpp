@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "store/check.h"
 #include "store/env.h"
+#include "store/delivery.h"
 #include "store/mailbox.h"
 #include "store/maildir.h"
 #include "store/records.h"

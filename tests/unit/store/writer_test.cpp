@@ -217,32 +217,6 @@ TEST_CASE("a large body is staged in solo batches before its one delivery job") 
   CHECK(check_consistency(*env, true).has_value());
 }
 
-TEST_CASE("chunks staged by a delivery that never committed are dropped at recovery") {
-  TempDir dir;
-  const Options o = options_for(dir.path());
-  {
-    auto env = open_store(o);
-    SpooledBody body = memory_body(pattern_bytes(3 * kStageChunks * kChunkBytes));
-    REQUIRE(run_write(*env, [&](WriteTxn& t) { return stage_chunks(t, body, 0, kStageChunks); }));
-    auto r = check_consistency(*env);  // staged chunks are not corruption
-    REQUIRE(r.has_value());
-    CHECK(r->staged_chunks == kStageChunks);
-  }
-  Options cli = o;
-  cli.recover_at_open = false;
-  {
-    auto env = open_store(cli);  // the CLI must not touch a delivery in progress
-    auto txn = env->begin_read();
-    CHECK(entry_count(*txn, Db::chunks).value_or(0) == kStageChunks);
-  }
-  auto env = open_store(o);
-  auto txn = env->begin_read();
-  CHECK(entry_count(*txn, Db::chunks).value_or(1) == 0);
-  auto r = check_consistency(*env);
-  REQUIRE(r.has_value());
-  CHECK(r->staged_chunks == 0);
-}
-
 TEST_CASE("a failed commit that did not land is not fatal; one that may have landed is") {
   TempDir dir;
   auto env = open_store(options_for(dir.path()));
