@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "store/env.h"
@@ -23,6 +24,9 @@ struct SpooledBody {
   std::string memory;
   std::uint64_t size = 0;
   Digest hash{};  // SHA-256 of the bytes
+  // Holds `memory`'s share of the Spool's process-wide memory budget until the
+  // body is dropped (store/spool.h); may be null.
+  std::shared_ptr<void> lease;
   bool in_memory() const { return path.empty(); }
 };
 

@@ -96,7 +96,7 @@ TEST_CASE("a spooled delivery through the writer removes the spool file after co
   add_users(*env, {"a@x.org", "b@x.org"});
   InlineExecutor ex;
   const std::string bytes = stored_form_bytes(3 * kChunkBytes + 17);
-  Spool spool(o, ex);
+  Spool spool(o, ex, /*memory_limit=*/0);  // a file, whatever its size
   spool.append(bytes);
   std::optional<Result<DeliveryOutcome>> outcome;
   Writer writer(*env, ex);
