@@ -68,16 +68,58 @@ std::optional<Error> check_ascii_label(std::string_view label, std::string_view 
   return std::nullopt;
 }
 
+// The U-label an A-label decodes to, and back: RFC 5891 §5.4 (and RFC 5890 §2.3.2.1) has
+// an "xn--" label checked by decoding it, validating the U-label and encoding that again,
+// which must give the A-label itself. libidn2 2.3 only decodes one (so "xn--4nk", the
+// DISALLOWED U+323F, got through, and its display form then failed to canonicalise).
+// `a_label` is lowercase; returns libidn2's code, IDN2_ALABEL_ROUNDTRIP_FAILED when the
+// label decodes but is not the encoding of a valid U-label in NFC.
+int check_a_label(const std::string& a_label) {
+  char* raw = nullptr;
+  int rc = idn2_to_unicode_8z8z(a_label.c_str(), &raw, 0);
+  Idn2String u_label(raw);
+  if (rc != IDN2_OK) return rc;
+  if (u_label == nullptr) return IDN2_ALABEL_ROUNDTRIP_FAILED;
+  raw = nullptr;
+  rc = idn2_to_ascii_8z(u_label.get(), &raw, kIdnaFlags);
+  Idn2String again(raw);
+  if (rc != IDN2_OK) return rc;  // the U-label itself is refused, e.g. IDN2_DISALLOWED
+  return text::ascii_lower(again.get()) == a_label ? IDN2_OK : IDN2_ALABEL_ROUNDTRIP_FAILED;
+}
+
+// Every "xn--" label of libidn2's output (several when a mapped U+3002 split one) must be
+// a valid A-label: libidn2 passes one through unchecked, whether it was given as such or
+// only appeared after UTS #46 mapping (a SOFT HYPHEN in "xn\u00AD--4nk" is mapped away).
+int check_a_labels(std::string_view ascii) {
+  for (std::size_t b = 0; b <= ascii.size();) {
+    std::size_t d = ascii.find('.', b);
+    if (d == std::string_view::npos) d = ascii.size();
+    const std::string_view sub = ascii.substr(b, d - b);
+    if (has_ace_prefix(sub)) {
+      if (const int rc = check_a_label(std::string(sub)); rc != IDN2_OK) return rc;
+    }
+    b = d + 1;
+  }
+  return IDN2_OK;
+}
+
 // One label that is not plain LDH: through libidn2 to its A-label (which may hold dots
-// when UTS #46 maps a full stop such as U+3002 into one).
+// when UTS #46 maps a full stop such as U+3002 into one). An "xn--" label must already be
+// a valid A-label, given in any letter case (RFC 5890 §2.3.2.1): libidn2's output is then
+// that label, lowercased.
 core::Result<std::string, Error> to_a_label(std::string_view label, std::string_view input) {
   std::string z(label);
   char* raw = nullptr;
-  const int rc = idn2_to_ascii_8z(z.c_str(), &raw, kIdnaFlags);
+  int rc = idn2_to_ascii_8z(z.c_str(), &raw, kIdnaFlags);
   Idn2String out(raw);
+  std::string ascii = rc == IDN2_OK ? text::ascii_lower(out.get()) : std::string();
+  if (rc == IDN2_OK && has_ace_prefix(label) && ascii != text::ascii_lower(label)) {
+    rc = IDN2_ALABEL_ROUNDTRIP_FAILED;
+  }
+  if (rc == IDN2_OK) rc = check_a_labels(ascii);
   switch (rc) {
     case IDN2_OK:
-      return text::ascii_lower(out.get());
+      return ascii;
     case IDN2_TOO_BIG_LABEL:
     case IDN2_PUNYCODE_BIG_OUTPUT:
     case IDN2_TOO_BIG_DOMAIN:

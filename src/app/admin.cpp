@@ -1,5 +1,6 @@
-// The administrative verbs: input checks, one store transaction with its
-// event, and one sentence per outcome, for the command line and the page alike.
+// The administrative verbs on the catalogue (mailboxes, domains, aliases): input
+// checks, one store transaction with its event, and one sentence per outcome, for
+// the command line and the page alike. Settings changes: admin_settings.cpp.
 #include "app/admin.h"
 
 #include <memory>
@@ -15,12 +16,6 @@
 
 namespace postern::app {
 namespace {
-
-constexpr const char* kEventKind = "admin";
-
-std::string quoted(std::string_view text) {
-  return "'" + core::printable(text, 100) + "'";
-}
 
 // A typed name as the store keys it (src/address), or what is wrong with it.
 struct Name {
@@ -52,7 +47,8 @@ std::string shown_address(const std::string& key) {
 }
 
 std::string bad_rule(std::string_view raw) {
-  return "unknown duplicate rule " + quoted(raw) + ": use content, content-or-message-id or off";
+  return "unknown duplicate rule " + quoted_input(raw) +
+         ": use content, content-or-message-id or off";
 }
 
 std::string password_problem(const std::string& password) {
@@ -67,33 +63,11 @@ bool is(const core::Error& e, core::Errc code, std::string_view where) {
   return e.code == code && where == e.where;
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
-// What a settings change says: what was saved, what applies when.
-std::string settings_sentence(Actor actor,
-                              const std::vector<std::pair<std::string, std::string>>& changes) {
-  std::vector<std::string> saved, live, restart;
-  for (const auto& [key, value] : changes) {
-    saved.push_back(key + " = " + (value.empty() ? "(empty)" : value));
-    (applies_live(key) ? live : restart).push_back(key);
-  }
-  std::string s = "saved " + join(saved);
-  if (!live.empty()) {
-    s += actor == Actor::page ? "; " + join(live) + " now in use"
-                              : "; a running postern applies " + join(live) + " on SIGHUP";
-  }
-  if (!restart.empty()) {
-    s += "; a running postern uses " + join(restart) +
-         " only after a restart (ports and connection limits are bound at start)";
-  }
-  return s;
-}
-
 }  // namespace
+
+std::string quoted_input(std::string_view text) {
+  return "'" + core::printable(text, 100) + "'";
+}
 
 const char* to_string(Actor actor) {
   return actor == Actor::page ? "page" : "cli";
@@ -112,55 +86,6 @@ std::int64_t InPlaceRunner::now() {
   return core::unix_seconds(core::SystemClock().now());
 }
 
-SettingsAnswer validate_settings(const Settings& current,
-                                 const std::vector<std::pair<std::string, std::string>>& changes) {
-  SettingsAnswer answer;
-  answer.next = current;
-  if (changes.empty()) {
-    answer.sentence = "nothing to change";
-    return answer;
-  }
-  for (const auto& [key, value] : changes) {
-    if (!is_runtime_key(key)) {
-      answer.sentence =
-          help(key).empty()
-              ? "unknown setting " + quoted(key) + ": see `postern set` for the list"
-              : key + " comes from the board profile or the command line and cannot be saved";
-      return answer;
-    }
-    if (auto applied = apply(answer.next, key, value, Origin::saved); !applied) {
-      answer.sentence = applied.error();
-      return answer;
-    }
-  }
-  const auto before = describe(current);
-  const auto after = describe(answer.next);
-  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
-    if (before[i].second != after[i].second)
-      answer.changed.push_back({after[i].first, before[i].second, after[i].second});
-  }
-  answer.ok = true;
-  return answer;
-}
-
-std::vector<PendingSetting> settings_waiting_for_restart(const Settings& started,
-                                                         const Settings& current) {
-  const auto running = describe(started);
-  const auto saved = describe(current);
-  std::vector<PendingSetting> out;
-  for (const std::string& key : waiting_for_restart(started, current)) {
-    PendingSetting p{key, {}, {}};
-    for (const auto& [k, v] : running) {
-      if (k == key) p.running = v;
-    }
-    for (const auto& [k, v] : saved) {
-      if (k == key) p.saved = v;
-    }
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
 std::string Admin::actor_fields(std::string_view action) const {
   return event_field("by", to_string(actor_)) + " " + event_field("action", action);
 }
@@ -171,7 +96,7 @@ void Admin::write(std::string fields, AdminRunner::Job job, std::string done_sen
   runner_.write(
       [fields = std::move(fields), job = std::move(job), now](store::WriteTxn& txn) {
         if (auto r = job(txn); !r) return r;
-        return store::append_event(txn, kEventKind, fields, now);
+        return store::append_event(txn, kAdminEventKind, fields, now);
       },
       [sentence = std::move(done_sentence), translate = std::move(translate),
        done = std::move(done)](core::Result<void> r) {
@@ -307,7 +232,7 @@ void Admin::set_domain_rule(std::string_view raw, std::string_view rule_text, An
         if (auto r = store::set_domain_dedup(txn, name, rule); !r) return r;
         *fields += " " + event_field("from", dedup::to_string(found->dedup)) + " " +
                    event_field("to", rule_name);
-        return store::append_event(txn, kEventKind, *fields, now);
+        return store::append_event(txn, kAdminEventKind, *fields, now);
       },
       [name = name.key, rule_name, done = std::move(done)](core::Result<void> r) {
         if (r)
@@ -356,44 +281,6 @@ void Admin::del_alias(std::string_view raw, AnswerFn done) {
         return explain(e);
       },
       std::move(done));
-}
-
-void Admin::change_settings(std::vector<std::pair<std::string, std::string>> changes,
-                            std::function<void(SettingsAnswer)> done) {
-  SettingsAnswer answer = validate_settings(settings_, changes);
-  if (!answer.ok) return done(std::move(answer));
-  // The text the value has in Settings (e.g. "yes" for "on") is what is saved.
-  const auto described = describe(answer.next);
-  for (auto& [key, value] : changes) {
-    for (const auto& [k, v] : described) {
-      if (k == key) value = v;
-    }
-  }
-  answer.sentence = settings_sentence(actor_, changes);
-  std::vector<std::string> events;
-  for (const SettingChange& c : answer.changed) {
-    events.push_back(actor_fields("set") + " " + event_field("key", c.key) + " " +
-                     event_field("from", c.from) + " " + event_field("to", c.to));
-  }
-  const std::int64_t now = runner_.now();
-  auto shared = std::make_shared<SettingsAnswer>(std::move(answer));
-  runner_.write(
-      [changes = std::move(changes), events = std::move(events), now](store::WriteTxn& txn) {
-        for (const auto& [key, value] : changes) {
-          if (auto r = store::set_setting(txn, key, value); !r) return r;
-        }
-        for (const std::string& text : events) {
-          if (auto r = store::append_event(txn, kEventKind, text, now); !r) return r;
-        }
-        return core::Result<void>();
-      },
-      [shared, done = std::move(done)](core::Result<void> r) {
-        if (!r) {
-          shared->ok = false;
-          shared->sentence = "nothing was saved: " + explain(r.error());
-        }
-        done(std::move(*shared));
-      });
 }
 
 core::Result<std::vector<store::UserSummary>, std::string> Admin::list_users() {

@@ -29,6 +29,11 @@ namespace postern::app {
 enum class Actor { cli, page };
 const char* to_string(Actor actor);  // "cli", "page"
 
+// The kind of the event every verb records with its change.
+inline constexpr const char* kAdminEventKind = "admin";
+// A value the owner typed, as an answer quotes it: printable, at most 100 bytes.
+std::string quoted_input(std::string_view text);
+
 // One sentence for the owner, lower case first, no final period: what was done
 // (ok) or what is wrong and what to do.
 struct Answer {

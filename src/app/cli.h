@@ -34,4 +34,10 @@ struct InputProblem {
 // are refused: a typo must not become the password. A final CR is dropped.
 core::Result<std::string, InputProblem> password_from_piped_text(std::string_view text);
 
+// A secret typed at the command line (cli_terminal.cpp): one line from stdin, without its
+// CR LF or LF. On a terminal `prompt` goes to stderr first, echo is off while the line is
+// typed (restored after) and the owner's newline is echoed on stderr; from a pipe, no
+// prompt and the line as is. An empty string at end of input.
+std::string read_hidden_line(const char* prompt);
+
 }  // namespace postern::app

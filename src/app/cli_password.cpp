@@ -1,10 +1,9 @@
 // The new password of `user add|passwd`, from a terminal or a pipe.
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 
+#include "app/cli.h"
 #include "app/cli_verbs.h"
 
 namespace postern::app {
@@ -16,21 +15,6 @@ constexpr std::size_t kMaxPipedBytes = 4 * Admin::kMaxPassword;
 std::string without_cr(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return std::string(line);
-}
-
-// One line from a terminal without echo; the prompt and the newline go to stderr.
-std::string read_hidden(const char* prompt) {
-  std::fputs(prompt, stderr);
-  termios saved{};
-  ::tcgetattr(STDIN_FILENO, &saved);
-  termios quiet = saved;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  std::string line;
-  std::getline(std::cin, line);
-  ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-  std::fputs("\n", stderr);
-  return without_cr(line);
 }
 
 }  // namespace
@@ -53,8 +37,8 @@ core::Result<std::string, InputProblem> password_from_piped_text(std::string_vie
 
 core::Result<std::string, InputProblem> read_password() {
   if (::isatty(STDIN_FILENO) == 1) {
-    std::string password = read_hidden("New password: ");
-    if (read_hidden("Repeat it: ") != password) return InputProblem{"the passwords differ"};
+    std::string password = read_hidden_line("New password: ");
+    if (read_hidden_line("Repeat it: ") != password) return InputProblem{"the passwords differ"};
     return password;
   }
   std::string text;

@@ -5,18 +5,20 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 
+#include "app/admin_collect.h"
 #include "app/collect_service.h"
 #include "app/config.h"
+#include "collect/clock_override.h"
 #include "collect/collector.h"
 #include "net/uv_executor.h"
 #include "store/collect_accounts.h"
 #include "store/sealed.h"
-#include "tls/peer_verifier.h"
 
 namespace postern::app {
 namespace {
@@ -30,7 +32,7 @@ int usage(const std::string& message) {
                "postern: %s\nusage: postern collect add MAILBOX --host HOST --user USER "
                "[--tls pop3s|stls|plain --allow-plain] [--port N] [--interval SECONDS] "
                "[--keep leave|delete|Nd] [--pin SHA256] (password on stdin)\n"
-               "       postern collect del ID | list | now [ID]\n",
+               "       postern collect del ID | list | now [ID] | pin ID SHA256\n",
                message.c_str());
   return 2;
 }
@@ -48,23 +50,7 @@ bool parse_u64(const std::string& s, std::uint64_t& out) {
 }
 
 std::string read_secret() {
-  const bool tty = ::isatty(STDIN_FILENO) == 1;
-  termios saved{};
-  if (tty) {
-    std::fputs("Password of the external account: ", stderr);
-    ::tcgetattr(STDIN_FILENO, &saved);
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    std::fputs("\n", stderr);
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+  return read_hidden_line("Password of the external account: ");
 }
 
 const char* tls_name(store::CollectTls t) {
@@ -79,61 +65,36 @@ std::string when(std::int64_t t) {
   return text;
 }
 
+std::string megabytes(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return text;
+}
+
 int add(store::Env& env, const CommandLine& cl) {
   if (cl.positional.size() != 2) return usage("collect add needs the local MAILBOX");
-  store::CollectAccount a;
-  a.mailbox = cl.positional[1];
-  a.host = option(cl, "host");
-  a.user = option(cl, "user");
-  if (a.host.empty() || a.user.empty()) return usage("collect add needs --host and --user");
-  const std::string tls = option(cl, "tls", "pop3s");
-  if (tls == "pop3s") {
-    a.tls = store::CollectTls::pop3s;
-  } else if (tls == "stls") {
-    a.tls = store::CollectTls::stls;
-  } else if (tls == "plain") {
-    if (cl.options.count("allow-plain") == 0)
-      return usage("--tls plain sends the password in clear text: add --allow-plain to confirm");
-    a.tls = store::CollectTls::plain;
-  } else {
-    return usage("--tls is pop3s, stls or plain");
-  }
-  std::uint64_t n = a.tls == store::CollectTls::pop3s ? 995 : 110;
-  if (cl.options.count("port") && (!parse_u64(option(cl, "port"), n) || n == 0 || n > 65535))
-    return usage("--port is 1..65535");
-  a.port = static_cast<std::uint16_t>(n);
-  n = 900;
-  if (cl.options.count("interval") &&
-      (!parse_u64(option(cl, "interval"), n) || n < 60 || n > 7 * 86400))
-    return usage("--interval is 60..604800 seconds");
-  a.interval_seconds = static_cast<std::uint32_t>(n);
-  const std::string keep = option(cl, "keep", "leave");
-  if (keep == "leave") {
-    a.keep = store::CollectKeep::keep;
-  } else if (keep == "delete") {
-    a.keep = store::CollectKeep::delete_once_collected;
-  } else if (keep.size() > 1 && keep.back() == 'd' &&
-             parse_u64(keep.substr(0, keep.size() - 1), n) && n >= 1 && n <= 3650) {
-    a.keep = store::CollectKeep::delete_after_days;
-    a.delete_after_days = static_cast<std::uint32_t>(n);
-  } else {
-    return usage("--keep is leave, delete (once collected) or Nd (delete after N days)");
-  }
-  if (cl.options.count("pin")) {
-    a.pin = tls::PeerVerifier::normalize_pin(option(cl, "pin"));
-    if (a.pin.empty()) return usage("--pin is the 64 hex digits of the certificate's SHA-256");
-  }
-  const std::string password = read_secret();
-  if (password.empty()) return fail("no password given (on stdin)");
-  auto key = store::load_or_create_seal_key(env.options().data_dir);
-  if (!key) return fail("cannot use the key file collect.key: " + explain(key.error()));
-  auto sealed = store::seal(*key, password);
-  if (!sealed) return fail("cannot encrypt the password: " + explain(sealed.error()));
-  a.sealed_password = std::move(*sealed);
-  auto id = store::run_write(env, [&](store::WriteTxn& t) { return add_collect_account(t, a); });
-  if (!id) return fail("cannot add the account: " + explain(id.error()));
-  std::printf("added collect account %" PRIu64 ": %s@%s:%u (%s) into %s\n", *id, a.user.c_str(),
-              a.host.c_str(), a.port, tls_name(a.tls), a.mailbox.c_str());
+  CollectForm form;
+  form.mailbox = cl.positional[1];
+  form.host = option(cl, "host");
+  form.user = option(cl, "user");
+  if (form.host.empty() || form.user.empty()) return usage("collect add needs --host and --user");
+  form.tls = option(cl, "tls", "pop3s");
+  form.allow_plain = cl.options.count("allow-plain") != 0;
+  form.port = option(cl, "port");
+  form.interval = option(cl, "interval");
+  form.keep = option(cl, "keep", "leave");
+  form.pin = option(cl, "pin");
+  CollectForm probe = form;
+  probe.password = "-";  // the form checked before the password is asked for
+  if (auto checked = parse_collect_form(probe); !checked) return usage(checked.error());
+  form.password = read_secret();
+  if (form.password.empty()) return fail("no password given (on stdin)");
+  InPlaceRunner runner(env);
+  CollectAdmin admin(env, runner, Actor::cli);
+  Answer answer;
+  admin.add_account(form, [&](Answer a, std::uint64_t) { answer = std::move(a); });
+  if (!answer.ok) return fail(answer.sentence);
+  std::printf("%s\n", answer.sentence.c_str());
   return 0;
 }
 
@@ -141,9 +102,25 @@ int del(store::Env& env, const CommandLine& cl) {
   std::uint64_t id = 0;
   if (cl.positional.size() != 2 || !parse_u64(cl.positional[1], id))
     return usage("collect del needs the account ID (see `postern collect list`)");
-  auto r = store::run_write(env, [&](store::WriteTxn& t) { return drop_collect_account(t, id); });
-  if (!r) return fail("cannot remove account " + std::to_string(id) + ": " + explain(r.error()));
-  std::printf("removed collect account %" PRIu64 "\n", id);
+  InPlaceRunner runner(env);
+  CollectAdmin admin(env, runner, Actor::cli);
+  Answer answer;
+  admin.del_account(id, [&](Answer a) { answer = std::move(a); });
+  if (!answer.ok) return fail(answer.sentence);
+  std::printf("%s\n", answer.sentence.c_str());
+  return 0;
+}
+
+int pin(store::Env& env, const CommandLine& cl) {
+  std::uint64_t id = 0;
+  if (cl.positional.size() != 3 || !parse_u64(cl.positional[1], id))
+    return usage("collect pin needs the account ID and the certificate's SHA-256");
+  InPlaceRunner runner(env);
+  CollectAdmin admin(env, runner, Actor::cli);
+  Answer answer;
+  admin.pin_account(id, cl.positional[2], [&](Answer a) { answer = std::move(a); });
+  if (!answer.ok) return fail(answer.sentence);
+  std::printf("%s\n", answer.sentence.c_str());
   return 0;
 }
 
@@ -194,18 +171,26 @@ int now(store::Env& env, const Settings& settings, const CommandLine& cl) {
   {
     net::UvExecutor executor(&loop);
     store::Writer writer(env, executor);
-    core::SystemClock clock;
+    core::SystemClock system_clock;
+    collect::CollectClock clock(system_clock);  // a test may move it (clock_override.h)
     const bool tty = ::isatty(STDERR_FILENO) == 1;
-    std::uint64_t current = 0;
     collect::RunContext context(&loop, env, writer, executor, clock);
     fill_run_context(context, settings);
-    context.progress = [&](std::size_t fetched, std::size_t total) {
-      std::fprintf(stderr, "%scollect %" PRIu64 ": %zu/%zu messages%s", tty ? "\r" : "", current,
-                   fetched, total, tty && fetched != total ? "" : "\n");
+    // "collecting alice@isp: 120/1000 mails, 6.1 MB": rewritten in place on a
+    // terminal; elsewhere one line a second at most, and the last one.
+    auto last_line = std::chrono::steady_clock::time_point{};
+    context.progress = [&](const store::CollectAccount& a, const collect::Progress& p) {
+      const bool last = p.fetched == p.to_fetch;
+      const auto now = std::chrono::steady_clock::now();
+      if (!tty && !last && p.fetched != 0 && now - last_line < std::chrono::seconds(1)) return;
+      last_line = now;
+      std::fprintf(stderr, "%scollecting %s@%s: %zu/%zu mails, %s%s", tty ? "\r" : "",
+                   a.user.c_str(), a.host.c_str(), p.fetched, p.to_fetch,
+                   megabytes(p.bytes).c_str(), tty && !last ? "" : "\n");
+      std::fflush(stderr);
     };
     collect::Collector collector(context, *key);
     for (const auto& a : accounts) {
-      current = a.id;
       bool finished = false;
       const bool started =
           collector.run_now(a, [&](const store::CollectAccount& acc, const collect::RunReport& r) {
@@ -238,7 +223,8 @@ int collect_command(store::Env& env, const Settings& settings, const CommandLine
   if (sub == "del") return del(env, cl);
   if (sub == "list") return list(env);
   if (sub == "now") return now(env, settings, cl);
-  return usage("collect needs add, del, list or now");
+  if (sub == "pin") return pin(env, cl);
+  return usage("collect needs add, del, list, now or pin");
 }
 
 }  // namespace postern::app

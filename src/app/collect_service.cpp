@@ -3,7 +3,9 @@
 
 #include <cstdlib>
 
+#include "app/collect_page.h"
 #include "app/config.h"
+#include "collect/clock_override.h"
 #include "collect/collector.h"
 #include "store/sealed.h"
 
@@ -16,13 +18,19 @@ constexpr std::chrono::seconds kTick{2};
 class CollectService final : public Service {
  public:
   CollectService(ServiceContext& context, const Settings& settings, store::SealKey key)
-      : run_context_(context.loop, context.env, context.writer, context.executor, context.clock) {
+      : clock_(context.clock),
+        run_context_(context.loop, context.env, context.writer, context.executor, clock_) {
     run_context_.dedup_settings = [this] { return dedup_; };
     fill_run_context(run_context_, settings);
     reconfigure(settings);
     collector_ = std::make_unique<collect::Collector>(run_context_, key);
+    page_ = std::make_unique<CollectPage>(context, *collector_);
+    run_context_.progress = [this](const store::CollectAccount& a, const collect::Progress& p) {
+      page_->on_progress(a, p);
+    };
     collector_->start(kTick);
   }
+  http::CollectBackend* page() { return page_.get(); }
   std::string ready_fields() const override { return ""; }
   std::string name() const override { return "collect"; }
   std::size_t connections() const override { return collector_ ? collector_->active() : 0; }
@@ -36,9 +44,11 @@ class CollectService final : public Service {
   }
 
  private:
+  collect::CollectClock clock_;  // the system clock unless a test moves it
   collect::RunContext run_context_;
   dedup::Settings dedup_;
   std::unique_ptr<collect::Collector> collector_;
+  std::unique_ptr<CollectPage> page_;  // borrows collector_
 };
 
 }  // namespace
@@ -55,10 +65,13 @@ void fill_run_context(collect::RunContext& context, const Settings& settings) {
 }
 
 core::Result<std::unique_ptr<Service>, std::string> start_collect(ServiceContext& context,
-                                                                  const Settings& settings) {
+                                                                  const Settings& settings,
+                                                                  http::CollectBackend** page) {
   auto key = store::load_or_create_seal_key(context.env.options().data_dir);
   if (!key) return "collect: cannot use the key file collect.key: " + explain(key.error());
-  return std::unique_ptr<Service>(new CollectService(context, settings, *key));
+  auto service = std::make_unique<CollectService>(context, settings, *key);
+  if (page != nullptr) *page = service->page();
+  return std::unique_ptr<Service>(std::move(service));
 }
 
 }  // namespace postern::app

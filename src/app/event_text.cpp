@@ -152,6 +152,12 @@ std::string admin(const Fields& raw) {
   if (action == "alias-add")
     return s + "routed " + get(f, "address") + " to " + get(f, "target") + ".";
   if (action == "alias-del") return s + "removed the alias " + get(f, "address") + ".";
+  if (action == "collect-add")
+    return s + "added collect account " + get(f, "account") + " from " + get(f, "host") + " into " +
+           get(f, "address") + ".";
+  if (action == "collect-del") return s + "removed collect account " + get(f, "account") + ".";
+  if (action == "collect-pin")
+    return s + "pinned the server certificate of collect account " + get(f, "account") + ".";
   return s + action + ".";
 }
 

@@ -10,27 +10,15 @@ namespace postern::app {
 namespace {
 // Often enough that the ledger never holds much past the window; each run is
 // one small write job in the next group commit.
-constexpr std::uint64_t kIntervalMs = 10 * 60 * 1000;
+constexpr std::chrono::milliseconds kInterval = std::chrono::minutes(10);
 }  // namespace
 
 Housekeeping::Housekeeping(uv_loop_t* loop, store::Writer& writer, const core::Clock& clock,
                            const Settings& settings)
-    : writer_(writer), clock_(clock), settings_(settings), timer_(new uv_timer_t) {
-  uv_timer_init(loop, timer_);
-  timer_->data = this;
-  uv_timer_start(timer_, &Housekeeping::on_timer, kIntervalMs, kIntervalMs);
+    : writer_(writer), clock_(clock), settings_(settings), timer_(loop) {
+  timer_.start(kInterval, kInterval, [this] { run_now(); });
   // The timer must not keep a stopping loop alive.
-  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
-}
-
-Housekeeping::~Housekeeping() {
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-}
-
-void Housekeeping::on_timer(uv_timer_t* timer) noexcept {
-  if (auto* self = static_cast<Housekeeping*>(timer->data)) self->run_now();
+  timer_.unref();
 }
 
 void Housekeeping::run_now() {

@@ -5,28 +5,26 @@
 
 #include "app/settings.h"
 #include "core/clock.h"
+#include "net/timer.h"
 #include "store/writer.h"
 
 namespace postern::app {
 
-// Loop thread only. Borrows all three; they outlive it. The timer handle is
-// freed in its close callback (STYLE RAII trap 1).
+// Loop thread only. Borrows all three; they outlive it.
 class Housekeeping {
  public:
   Housekeeping(uv_loop_t* loop, store::Writer& writer, const core::Clock& clock,
                const Settings& settings);
-  ~Housekeeping();
   Housekeeping(const Housekeeping&) = delete;
   Housekeeping& operator=(const Housekeeping&) = delete;
 
   void run_now();
 
  private:
-  static void on_timer(uv_timer_t* timer) noexcept;
   store::Writer& writer_;
   const core::Clock& clock_;
   const Settings& settings_;
-  uv_timer_t* timer_;
+  net::Timer timer_;
 };
 
 }  // namespace postern::app

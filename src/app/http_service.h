@@ -12,6 +12,10 @@
 #include "app/service.h"
 #include "app/services.h"
 
+namespace postern::http {
+struct CollectBackend;
+}
+
 namespace postern::app {
 
 class LinkService;
@@ -29,6 +33,8 @@ struct HttpHooks {
   LinkService* links = nullptr;
   // The loop-lag probe for the Overview; null: the field is absent. Outlives the service.
   LoopLag* loop_lag = nullptr;
+  // Collected mailboxes (app/collect_page.h); null: not offered. Outlives the service.
+  http::CollectBackend* collect = nullptr;
 };
 
 // Binds http_port (plain) and https_port (implicit TLS with context.tls).

@@ -26,7 +26,7 @@ core::Result<void, std::string> start_services(ServiceContext& context, const Se
     for (const auto& service : out) counts.emplace_back(service->name(), service->connections());
     return counts;
   };
-  auto collect = start_collect(context, settings);
+  auto collect = start_collect(context, settings, &hooks.collect);
   if (!collect) return collect.error();
   out.push_back(std::move(*collect));
   auto http = start_http(context, settings, std::move(hooks));

@@ -61,6 +61,15 @@ void Collector::stop() {
   finished_.clear();
 }
 
+void Collector::cancel(std::uint64_t id) {
+  auto it = runs_.find(id);
+  if (it == runs_.end()) return;
+  POSTERN_LOG_INFO("collect %llu event=run-cancelled", static_cast<unsigned long long>(id));
+  finished_.push_back(std::move(it->second));  // freed on the next tick, as a finished run
+  runs_.erase(it);
+  finished_.back()->run.reset();  // detaches its connection; no report
+}
+
 void Collector::tick() {
   finished_.clear();
   const std::int64_t now = core::unix_seconds(context_.clock.now());

@@ -43,6 +43,9 @@ class Collector {
   // Starts `account` now unless it is running or locked elsewhere: false then.
   // `report` (may be empty) is called after the run and its status are recorded.
   bool run_now(const store::CollectAccount& account, ReportFn report = {});
+  // Ends `id`'s run here, if any, as stop() does (nothing deleted on the server):
+  // the account was removed. Not from inside that run's own callbacks.
+  void cancel(std::uint64_t id);
   std::size_t active() const { return runs_.size(); }
   bool running(std::uint64_t id) const { return runs_.count(id) != 0; }
 

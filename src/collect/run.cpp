@@ -215,7 +215,7 @@ Plan Run::plan(const Listing& listing) {
                    static_cast<unsigned long long>(account_.id), listing.entries.size(),
                    plan.fetch.size(), plan.remove.size(),
                    listing.uid_from_headers ? " uid=headers" : "");
-  if (context_.progress) context_.progress(0, to_fetch_);
+  report_progress();
   return plan;
 }
 
@@ -315,6 +315,10 @@ void Run::message_end() {
   settle();
 }
 
+void Run::report_progress() const {
+  if (context_.progress) context_.progress(account_, Progress{fetched_, to_fetch_, fetched_bytes_});
+}
+
 void Run::settle() {
   if (in_feed_) {
     settle_pending_ = true;
@@ -327,7 +331,8 @@ void Run::settle() {
     if (p->spool) spent_spools_.push_back(std::move(p->spool));
     if (p->result) {
       ++fetched_;
-      if (context_.progress) context_.progress(fetched_, to_fetch_);
+      fetched_bytes_ += p->size;
+      report_progress();
     }
     if (session_ && !session_->done()) session_->on_delivered(p->result);
   }

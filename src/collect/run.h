@@ -36,6 +36,13 @@
 
 namespace postern::collect {
 
+// A run under way, for the CLI's progress line and the page.
+struct Progress {
+  std::size_t fetched = 0;   // mails stored so far in this run
+  std::size_t to_fetch = 0;  // mails this run will fetch (known after the listing)
+  std::uint64_t bytes = 0;   // bytes stored so far in this run
+};
+
 // What a run borrows; all of it outlives every run.
 struct RunContext {
   RunContext(uv_loop_t* l, store::Env& e, store::Writer& w, core::Executor& x, const core::Clock& c)
@@ -50,8 +57,8 @@ struct RunContext {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   std::string local_name = "postern";  // "by" in the Received: line
-  // Progress while the run is under way (CLI progress line): fetched, listed.
-  std::function<void(std::size_t fetched, std::size_t to_fetch)> progress;
+  // Called after the listing and after each stored mail (CLI progress line, page).
+  std::function<void(const store::CollectAccount& account, const Progress& progress)> progress;
 };
 
 struct RunReport {
@@ -91,6 +98,7 @@ class Run final : public ClientHost, private net::OutboundHandler {
   void on_closed(net::Outbound& out, net::Ending ending, int code) override;
 
   void pump();
+  void report_progress() const;
   void settle();  // hands completed deliveries to the session, in order
   void fail_early(Failure failure, std::string detail);
   void maybe_report();
@@ -117,6 +125,7 @@ class Run final : public ClientHost, private net::OutboundHandler {
   std::vector<std::unique_ptr<store::Spool>> spent_spools_;
   std::size_t to_fetch_ = 0;
   std::size_t fetched_ = 0;
+  std::uint64_t fetched_bytes_ = 0;
   std::optional<Outcome> outcome_;
   bool closed_ = true;  // no connection open
   bool reported_ = false;

@@ -113,20 +113,15 @@ core::Result<std::unique_ptr<LinkMonitor>> LinkMonitor::start(uv_loop_t* loop,
   if (auto ok = check_options(self->trace_options_); !ok) return ok.error();
   if (options.interval.count() <= 0)
     return core::make_error(core::Errc::invalid, "monitor-interval");
-  self->timer_ = new uv_timer_t;
-  uv_timer_init(loop, self->timer_);
-  self->timer_->data = self.get();
-  const auto every = static_cast<std::uint64_t>(options.interval.count());
-  uv_timer_start(self->timer_, &LinkMonitor::on_round, 0, every);
+  self->timer_ = std::make_unique<net::Timer>(loop);
+  const std::chrono::milliseconds every(options.interval.count());
+  self->timer_->start(std::chrono::milliseconds(0), every, [raw = self.get()] { raw->round(); });
   return self;
 }
 
 LinkMonitor::~LinkMonitor() {
   running_.clear();  // Tracers cancel: no more samples
-  if (timer_ != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  }
+  timer_.reset();
 }
 
 void LinkMonitor::add_peer(std::string_view address) {
@@ -147,10 +142,6 @@ std::vector<MonitorTarget> LinkMonitor::targets() const {
     if (now - p.added < options_.peer_lifetime) out.push_back({p.address, "peer"});
   }
   return out;
-}
-
-void LinkMonitor::on_round(uv_timer_t* timer) noexcept {
-  static_cast<LinkMonitor*>(timer->data)->round();
 }
 
 void LinkMonitor::round() {

@@ -24,6 +24,7 @@
 #include "core/result.h"
 #include "diag/trace_machine.h"
 #include "diag/tracer.h"
+#include "net/timer.h"
 
 namespace postern::diag {
 
@@ -82,7 +83,6 @@ class LinkMonitor {
   };
   LinkMonitor(uv_loop_t* loop, const core::Clock& clock, MonitorOptions options,
               std::vector<MonitorTarget> targets, SampleFn on_sample);
-  static void on_round(uv_timer_t* timer) noexcept;
   void round();
 
   uv_loop_t* loop_;
@@ -92,7 +92,7 @@ class LinkMonitor {
   std::vector<MonitorTarget> fixed_;
   std::vector<Peer> peers_;
   SampleFn on_sample_;
-  uv_timer_t* timer_ = nullptr;  // freed in its close callback
+  std::unique_ptr<net::Timer> timer_;  // one round every interval
   std::uint64_t next_ = 0;
   // Targets already logged at info (fixed ones plus the latest peers; bounded).
   static constexpr std::size_t kMaxAnnounced = 64;

@@ -75,9 +75,7 @@ core::Result<std::unique_ptr<Resolver>> Resolver::create(uv_loop_t* loop, Resolv
     return core::make_error(core::Errc::io, "ares-init", rc);
   }
   self->channel_ = channel;
-  self->timer_ = new uv_timer_t;
-  uv_timer_init(loop, self->timer_);
-  self->timer_->data = self.get();
+  self->timer_ = std::make_unique<net::Timer>(loop);
   return self;
 }
 
@@ -91,8 +89,7 @@ Resolver::~Resolver() {
              [](uv_handle_t* h) { delete static_cast<Watch*>(h->data); });
   }
   watches_.clear();
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  timer_.reset();
 }
 
 std::string Resolver::describe(const core::Error& error) {
@@ -149,22 +146,22 @@ void Resolver::on_poll(uv_poll_t* handle, int status, int events) noexcept {
   self->rearm_timer();
 }
 
-void Resolver::on_timer(uv_timer_t* handle) noexcept {
-  auto* self = static_cast<Resolver*>(handle->data);
-  ::ares_process_fd(self->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // handles timeouts
-  self->rearm_timer();
+void Resolver::on_timer() {
+  ::ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // handles timeouts
+  rearm_timer();
 }
 
 void Resolver::rearm_timer() {
   if (destroying_) return;
   timeval tv{};
   if (::ares_timeout(channel_, nullptr, &tv) == nullptr) {
-    uv_timer_stop(timer_);
+    timer_->stop();
     return;
   }
   const std::uint64_t ms = static_cast<std::uint64_t>(tv.tv_sec) * 1000 +
                            static_cast<std::uint64_t>(tv.tv_usec + 999) / 1000;
-  uv_timer_start(timer_, &on_timer, ms, 0);
+  timer_->start(std::chrono::milliseconds(ms), std::chrono::milliseconds(0),
+                [this] { on_timer(); });
 }
 
 void Resolver::resolve(const Target& target, AddressFamily family, DoneFn done) {

@@ -19,6 +19,7 @@
 
 #include "core/result.h"
 #include "diag/target.h"
+#include "net/timer.h"
 
 struct ares_channeldata;  // <ares.h> stays out of this header
 struct ares_addrinfo;
@@ -70,14 +71,14 @@ class Resolver {
                     int length) noexcept;
   static void on_addresses(void* arg, int status, int timeouts, ::ares_addrinfo* result) noexcept;
   static void on_poll(uv_poll_t* handle, int status, int events) noexcept;
-  static void on_timer(uv_timer_t* handle) noexcept;
+  void on_timer();
   void lookup_addresses(Request* request, const std::string& name);
   void rearm_timer();
 
   uv_loop_t* loop_;
   ::ares_channeldata* channel_ = nullptr;
-  uv_timer_t* timer_ = nullptr;    // freed in its close callback
-  std::map<int, Watch*> watches_;  // by c-ares socket
+  std::unique_ptr<net::Timer> timer_;  // c-ares timeouts (ares_timeout)
+  std::map<int, Watch*> watches_;      // by c-ares socket
   bool destroying_ = false;
 };
 

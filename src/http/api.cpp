@@ -58,6 +58,8 @@ const Api::Route Api::kRoutes[] = {
     {"GET", "/api/trace/", Access::session, &Api::on_trace},
     {"GET", "/api/links", Access::session, &Api::on_links},
     {"POST", "/api/restart", Access::session_csrf, &Api::on_restart},
+    {"GET", "/api/collect", Access::session, &Api::on_collect},
+    {"POST", "/api/collect", Access::session_csrf, &Api::on_change_collect},
     {"POST", "/api/mailbox/login", Access::open, &Api::on_mailbox_login},
     {"POST", "/api/mailbox/logout", Access::mailbox, &Api::on_mailbox_logout},
     {"GET", "/api/mailbox/messages", Access::mailbox, &Api::on_mailbox_messages},
@@ -72,11 +74,11 @@ Api::Api(Backend& backend, const core::Clock& clock, ApiOptions options, Diagnos
       options_(options),
       sessions_([&backend] { return backend.random_token(); }, options.session_idle,
                 options.max_sessions),
-      throttle_(options.login_throttle),
+      login_gate_(options.login_throttle),
       traces_(options.traces),
       mailbox_sessions_([&backend] { return backend.random_token(); }, options.session_idle,
                         options.max_mailbox_sessions),
-      mailbox_throttle_(options.mailbox_throttle) {
+      mailbox_gate_(options.mailbox_throttle) {
   // Kept in memory only: never on disk, and a restart prints a fresh link.
   if (!backend_.admin_password_set()) setup_token_ = backend_.random_token();
 }
@@ -216,36 +218,11 @@ void Api::on_setup(Call& call) {
       });
 }
 
-bool Api::login_throttled(Call& call) {
-  const std::string& peer = call.context.peer;
-  auto wait = std::chrono::seconds(1);
-  bool refused = checking_.count(peer) != 0;
-  if (auto it = not_before_.find(peer); !refused && it != not_before_.end()) {
-    auto now = clock_.now();
-    if (now < it->second) {
-      refused = true;
-      wait = std::chrono::ceil<std::chrono::seconds>(it->second - now);
-    } else {
-      not_before_.erase(it);
-    }
-  }
-  if (!refused) return false;
-  call.respond(too_many_attempts(wait));
+bool Api::login_refused(LoginGate& gate, LoginGate::Keys keys, Call& call) {
+  auto wait = gate.wait_for(keys, clock_.now());
+  if (!wait) return false;
+  call.respond(too_many_attempts(*wait));
   return true;
-}
-
-void Api::login_failed(const std::string& peer) {
-  const std::string key = "ip:" + peer;
-  auto now = clock_.now();
-  throttle_.record_failure(key, now);
-  auto delay = throttle_.delay_for(key, now);
-  if (delay.count() > 0) {
-    // Bounded like the throttle: forget waits that have already passed.
-    if (not_before_.size() >= throttle_.policy().max_keys) {
-      std::erase_if(not_before_, [now](const auto& e) { return e.second <= now; });
-    }
-    if (not_before_.size() < throttle_.policy().max_keys) not_before_[peer] = now + delay;
-  }
 }
 
 void Api::on_login(Call& call) {
@@ -259,23 +236,23 @@ void Api::on_login(Call& call) {
   auto password = string_field(*body, "password");
   if (!password || password->empty() || password->size() > options_.max_password)
     return call.respond(json_error(422, "Enter the admin password."));
-  if (login_throttled(call)) return;
-  checking_.insert(call.context.peer);
+  const std::string ip_key = "ip:" + call.context.peer;
+  if (login_refused(login_gate_, {ip_key}, call)) return;
+  login_gate_.begin({ip_key});
   // PBKDF2 runs on the pool (the backend's executor), never on the loop.
-  backend_.verify_admin_password(
-      std::move(*password), [this, context = call.context, respond = call.respond](bool ok) {
-        checking_.erase(context.peer);
-        if (!ok) {
-          login_failed(context.peer);
-          POSTERN_LOG_WARN("http event=login-failed peer=%s", context.peer.c_str());
-          respond(json_error(401, "Wrong password."));
-          return;
-        }
-        throttle_.record_success("ip:" + context.peer);
-        not_before_.erase(context.peer);
-        POSTERN_LOG_INFO("http event=login peer=%s", context.peer.c_str());
-        respond(logged_in(context));
-      });
+  backend_.verify_admin_password(std::move(*password), [this, ip_key, context = call.context,
+                                                        respond = call.respond](bool ok) {
+    login_gate_.end({ip_key});
+    if (!ok) {
+      login_gate_.failed({ip_key}, clock_.now());
+      POSTERN_LOG_WARN("http event=login-failed peer=%s", context.peer.c_str());
+      respond(json_error(401, "Wrong password."));
+      return;
+    }
+    login_gate_.succeeded(ip_key);
+    POSTERN_LOG_INFO("http event=login peer=%s", context.peer.c_str());
+    respond(logged_in(context));
+  });
 }
 
 void Api::on_logout(Call& call) {

@@ -11,7 +11,7 @@
 // Routes (JSON bodies; a change needs the session cookie and X-CSRF-Token):
 //   GET  /api/session      {setup_required, logged_in, csrf?}            open
 //   POST /api/setup        {token, password}  first start only           open
-//   POST /api/login        {password}         throttled per IP           open
+//   POST /api/login        {password}         throttled per IP (LoginGate) open
 //   POST /api/logout                                                     session + CSRF
 //   GET  /api/status       overview, health, recent events               session
 //   GET  /api/mailboxes    domains and users                             session
@@ -24,6 +24,7 @@
 //   GET  /api/trace/<id>   {id, target, done, hops: [...], outcome, ...} session
 //   GET  /api/links?since=<unix s>  monitored targets' RTT/loss series   session
 //   POST /api/restart      exit for the supervisor to restart postern    session + CSRF
+//   GET/POST /api/collect  collected mailboxes (api_collect.h)           session (+ CSRF)
 //   GET  /, /setup, /app.js, /style.css                                  open
 // The mailbox view (api_mailbox.cpp): an owner logs in with the mailbox's own
 // address and POP3 password (cookie postern_mailbox, a table apart from the
@@ -47,18 +48,19 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "core/clock.h"
 #include "core/throttle.h"
 #include "http/backend.h"
 #include "http/diagnostics.h"
+#include "http/login_gate.h"
 #include "http/message.h"
 #include "http/sessions.h"
 #include "http/traces.h"
 
 namespace postern::http {
+
+struct CollectBackend;
 
 struct ApiOptions {
   std::chrono::seconds session_idle{std::chrono::minutes(30)};
@@ -104,6 +106,8 @@ class Api {
   std::optional<std::string> setup_token() const { return setup_token_; }
   std::size_t session_count() const { return sessions_.size(); }
   const TraceBoard& traces() const { return traces_; }
+  // The collected mailboxes' backend (outlives the Api); null: GET says unavailable.
+  void set_collect(CollectBackend* collect) { collect_ = collect; }
 
  private:
   // `mailbox`: checked by the handler (mailbox_actor), which knows the address asked for.
@@ -139,6 +143,8 @@ class Api {
   void on_trace(Call& call);
   void on_links(Call& call);
   void on_restart(Call& call);
+  void on_collect(Call& call);
+  void on_change_collect(Call& call);
   void on_mailbox_login(Call& call);
   void on_mailbox_logout(Call& call);
   void on_mailbox_messages(Call& call);
@@ -150,30 +156,25 @@ class Api {
   // session is required too. Answers 401/403 itself and returns nullopt.
   std::optional<std::string> mailbox_actor(Call& call, const std::optional<std::string>& address,
                                            bool change);
-  bool mailbox_login_throttled(Call& call, const std::string& user_key);
 
-  // Answers 429 (with Retry-After) when `peer` must wait; true when refused.
-  bool login_throttled(Call& call);
-  void login_failed(const std::string& peer);
+  // Answers 429 (with Retry-After) when an attempt for `keys` must wait; true when refused.
+  bool login_refused(LoginGate& gate, LoginGate::Keys keys, Call& call);
   Response logged_in(const RequestContext& context);
 
   Backend& backend_;
   const core::Clock& clock_;
   Diagnostics* diagnostics_;
+  CollectBackend* collect_ = nullptr;
   ApiOptions options_;
   Sessions sessions_;
   std::optional<std::string> setup_token_;
   bool setup_in_progress_ = false;
-  core::Throttle throttle_;
-  std::unordered_map<std::string, core::TimePoint> not_before_;  // per IP, after a failure
-  std::unordered_set<std::string> checking_;                     // IPs with a check in flight
+  LoginGate login_gate_;  // keyed "ip:<peer>"
   TraceBoard traces_;
-  // Mailbox owners: their own session table and login throttle (POP3's policy
-  // and keys, "ip:" and "user:"), so neither crowds out the admin's.
+  // Mailbox owners: their own session table and login gate (POP3's policy and
+  // keys, "ip:" and "user:"), so neither crowds out the admin's.
   Sessions mailbox_sessions_;
-  core::Throttle mailbox_throttle_;
-  std::unordered_map<std::string, core::TimePoint> mailbox_not_before_;  // per throttle key
-  std::unordered_set<std::string> mailbox_checking_;  // keys with a check in flight
+  LoginGate mailbox_gate_;
 };
 
 }  // namespace postern::http

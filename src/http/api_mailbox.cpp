@@ -114,29 +114,6 @@ std::optional<std::string> Api::mailbox_actor(Call& call, const std::optional<st
   return std::nullopt;
 }
 
-bool Api::mailbox_login_throttled(Call& call, const std::string& user_key) {
-  const auto now = clock_.now();
-  auto wait = std::chrono::seconds(0);
-  bool refused = false;
-  for (const std::string& key : {"ip:" + call.context.peer, user_key}) {
-    if (mailbox_checking_.count(key) != 0) {
-      refused = true;
-      wait = std::max(wait, std::chrono::seconds(1));
-    }
-    if (auto it = mailbox_not_before_.find(key); it != mailbox_not_before_.end()) {
-      if (now < it->second) {
-        refused = true;
-        wait = std::max(wait, std::chrono::ceil<std::chrono::seconds>(it->second - now));
-      } else {
-        mailbox_not_before_.erase(it);
-      }
-    }
-  }
-  if (!refused) return false;
-  call.respond(too_many_attempts(wait));
-  return true;
-}
-
 void Api::on_mailbox_login(Call& call) {
   auto body = parse_object(call.request.body);
   if (!body) return call.respond(json_error(400, "The request body is not a JSON object."));
@@ -149,41 +126,23 @@ void Api::on_mailbox_login(Call& call) {
         json_error(422, "Enter the mailbox password (the one your mail app uses)."));
   const std::string ip_key = "ip:" + call.context.peer;
   const std::string user_key = "user:" + lower(*address);
-  if (mailbox_login_throttled(call, user_key)) return;
-  mailbox_checking_.insert(ip_key);
-  mailbox_checking_.insert(user_key);
+  if (login_refused(mailbox_gate_, {ip_key, user_key}, call)) return;
+  mailbox_gate_.begin({ip_key, user_key});
   // PBKDF2 on the pool (the backend's executor), as POP3's PASS.
   backend_.verify_mailbox_password(
       *address, std::move(*password),
       [this, ip_key, user_key, context = call.context,
        respond = call.respond](std::optional<std::string> normalized) {
-        mailbox_checking_.erase(ip_key);
-        mailbox_checking_.erase(user_key);
+        mailbox_gate_.end({ip_key, user_key});
         const auto now = clock_.now();
         if (!normalized) {
-          // core::Throttle's protocol, as the POP3 glue: the delay before the next answer.
-          const auto delay = std::max(mailbox_throttle_.delay_for(ip_key, now),
-                                      mailbox_throttle_.delay_for(user_key, now));
-          mailbox_throttle_.record_failure(ip_key, now);
-          mailbox_throttle_.record_failure(user_key, now);
-          const auto next = std::max(mailbox_throttle_.delay_for(ip_key, now),
-                                     mailbox_throttle_.delay_for(user_key, now));
-          if (std::max(delay, next).count() > 0) {
-            if (mailbox_not_before_.size() >= mailbox_throttle_.policy().max_keys) {
-              std::erase_if(mailbox_not_before_, [now](const auto& e) { return e.second <= now; });
-            }
-            if (mailbox_not_before_.size() + 2 <= mailbox_throttle_.policy().max_keys) {
-              mailbox_not_before_[ip_key] = now + std::max(delay, next);
-              mailbox_not_before_[user_key] = now + std::max(delay, next);
-            }
-          }
+          mailbox_gate_.failed({ip_key, user_key}, now);
           POSTERN_LOG_WARN("http event=mailbox-login-failed peer=%s user=%s", context.peer.c_str(),
                            core::printable(user_key.substr(5)).c_str());
           respond(json_error(401, "Wrong address or password."));
           return;
         }
-        mailbox_throttle_.record_success(user_key);  // the IP keeps its record (throttle.h)
-        mailbox_not_before_.erase(user_key);
+        mailbox_gate_.succeeded(user_key);  // the IP keeps its record (throttle.h)
         SessionInfo session = mailbox_sessions_.create(now, *normalized);
         POSTERN_LOG_INFO("http event=mailbox-login peer=%s user=%s", context.peer.c_str(),
                          core::printable(*normalized).c_str());

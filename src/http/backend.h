@@ -1,7 +1,7 @@
 // http::Backend: what the status page's API needs from the appliance, as an
 // interface, so every handler is unit-tested with a fake and no libuv.
 //
-// Implemented by app/http_service.cpp over the real store, Writer, executor and
+// Implemented by app/page_backend.h over the real store, Writer, executor and
 // Settings. All calls come from the loop thread. Reads answer synchronously
 // (short read txns); changes answer through `done`, later, on the loop thread
 // (store writes go through the Writer, hashing through the executor), or

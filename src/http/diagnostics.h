@@ -3,7 +3,7 @@
 // routes are unit-tested with a fake and http never includes diag (DESIGN.md: services
 // never include each other).
 //
-// Implemented by app/http_service.cpp over app::LinkService (diag::Resolver, Tracer,
+// Implemented by app/http_diagnostics.h over app::LinkService (diag::Resolver, Tracer,
 // LinkMonitor, store links table). Loop thread only. Typical call sequence for a trace:
 //   auto run = diagnostics.start_trace("example.org", {on_hop, on_done});
 //   ... on_hop(hop) per completed hop, in TTL order; on_done(end) once ...

@@ -2,7 +2,7 @@
 # raw bytes and as `gzip -9 -n` bytes (-n: no name or time, so builds are
 # reproducible), with its content type and an ETag from the SHA-256 of the raw bytes.
 # Invoked at build time with -DASSET_DIR=... -DOUTPUT=... -DGZIP=... -DWORK_DIR=...
-set(assets index.html style.css app.js)
+set(assets index.html style.css app.js collect.js)
 set(body "// Generated from src/http/assets/ by src/http/embed_assets.cmake: do not edit.\n")
 string(APPEND body "#include \"http/assets.h\"\n\nnamespace postern::http {\nnamespace {\n\n")
 set(table "")

@@ -128,6 +128,10 @@ void Exchange::on_eof(net::Connection& conn) {
   conn.close_after_flush();
 }
 
+bool Exchange::idle_evictable(const net::Connection& conn) const {
+  return !waiting_ && !stream_ && !parser_.started() && conn.input().empty();
+}
+
 void Exchange::on_timeout(net::Connection& conn) {
   if (stream_) {
     // The client sends nothing while it downloads; only a download that stopped moving ends.

@@ -46,6 +46,9 @@ class Exchange final : public net::ConnectionHandler {
   void on_eof(net::Connection& conn) override;
   void on_timeout(net::Connection& conn) override;
   void on_closed(net::Connection& conn) override;
+  // Idle eviction (net/idle_eviction.h): no request under way (a new connection, or
+  // keep-alive between requests); evicting just closes (RFC 9112 §9.6).
+  bool idle_evictable(const net::Connection& conn) const override;
 
   // From the server's sweep: answers 408 and closes once the request timeout passed.
   void check_deadline(core::TimePoint now);

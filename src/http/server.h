@@ -16,6 +16,7 @@
 #include "http/api.h"
 #include "http/exchange.h"
 #include "net/listener.h"
+#include "net/timer.h"
 #include "tls/server_config.h"
 
 namespace postern::http {
@@ -46,7 +47,7 @@ class Server {
  private:
   Server(ServerOptions options, Api& api, const core::Clock& clock);
   net::ConnectionHandler* accept(net::Connection& conn, bool secure);
-  static void on_sweep(uv_timer_t* timer) noexcept;
+  void sweep();
 
   ServerOptions options_;
   Api& api_;
@@ -54,7 +55,7 @@ class Server {
   std::shared_ptr<ExchangeRegistry> registry_ = std::make_shared<ExchangeRegistry>();
   std::unique_ptr<net::Listener> listener_;
   std::unique_ptr<net::Listener> tls_listener_;
-  uv_timer_t* sweep_ = nullptr;  // freed in its close callback
+  std::unique_ptr<net::Timer> sweep_;  // request timeouts, once a second
 };
 
 }  // namespace postern::http

@@ -33,6 +33,10 @@ void ConnectionHandler::on_eof(Connection& conn) {
   conn.close_after_flush();
 }
 
+void ConnectionHandler::on_evict(Connection& conn) {
+  conn.close_after_flush();
+}
+
 Connection::Connection(uv_loop_t* loop, std::string id) : id_(std::move(id)) {
   uv_tcp_init(loop, &tcp_);
   uv_timer_init(loop, &timer_);
@@ -58,6 +62,7 @@ bool Connection::accept(uv_stream_t* server) {
   }
   // Replies are small and latency-bound (pipelined SMTP, POP3): no Nagle delay.
   uv_tcp_nodelay(&tcp_, 1);
+  silent_since_ms_ = uv_now(tcp_.loop);
   return true;
 }
 
@@ -141,6 +146,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   }
   if (nread < 0) return self->fail("read-failed", uv_err_name(static_cast<int>(nread)));
   if (nread == 0) return;  // EAGAIN: nothing this time
+  self->silent_since_ms_ = uv_now(stream->loop);
   if (self->timeout_.count() > 0) self->set_timeout(self->timeout_);
   if (self->tls_) {
     self->tls_->feed_ciphertext(std::string_view(buf->base, static_cast<std::size_t>(nread)));
@@ -226,6 +232,14 @@ void Connection::send(std::string_view bytes) {
     return;
   }
   write_raw(std::string(bytes));
+}
+
+void Connection::send(std::string&& bytes) {
+  if (tls_ != nullptr || state_ != State::open) {
+    send(std::string_view(bytes));  // the TLS filter copies into its records anyway
+    return;
+  }
+  write_raw(std::move(bytes));
 }
 
 void Connection::flush_tls() {

@@ -5,9 +5,11 @@
 // Typical call sequence (SMTP over a plain listener):
 //   Listener accepts -> factory(conn): conn.set_limits(..); conn.set_timeout(5min);
 //                       conn.send("220 ..."); returns handler
-//   on_input(conn):     n = session.feed(conn.input()); conn.consume(n);
-//                       if (!session.wants_input()) conn.pause_reading();
-//   completion:         conn.send(reply); conn.resume_reading();  // buffered rest offered again
+//   on_input(conn):     net::offer_input(conn, feed, gate)  // offer_input.h: feed() whole
+//                       lines, consume() what it took, pause_reading() while the gate is shut
+//   completion:         conn.send(reply); net::offer_input(...) again  // the buffered rest;
+//                       the gate open again: resume_reading(), offered on a later turn
+//   write queue full:   can_send_more() false; ... on_drain(conn): send the next part
 //   STARTTLS:           conn.send("220 ..."); conn.start_tls(config); ... on_tls_ready(conn)
 //   QUIT:               conn.send("221 ..."); conn.close_after_flush(); ... on_closed(conn)
 #pragma once
@@ -52,6 +54,13 @@ struct ConnectionHandler {
   // Last call: the handles are closed and `conn` is deleted right after this
   // returns. The handler must not keep or use `conn` afterwards.
   virtual void on_closed(Connection& conn) = 0;
+  // Idle eviction (net/idle_eviction.h): whether the listener may close this connection
+  // under load, i.e. the peer owes the next command before authentication or between
+  // messages and nothing is under way. Default: never.
+  virtual bool idle_evictable(const Connection&) const { return false; }
+  // Closes it for that reason: the protocol's goodbye, then close_after_flush().
+  // Default: close_after_flush().
+  virtual void on_evict(Connection& conn);
 };
 
 // Buffer caps and write water marks, in bytes, chosen by the service.
@@ -92,8 +101,12 @@ class Connection {
 
   // --- output ---
   // Queues bytes, encrypted when TLS is on (held until the handshake ends if it
-  // is under way). Ignored once closing.
+  // is under way). Ignored once closing. The view is copied; the owning overload
+  // hands its buffer to the write as it is when no TLS is on (a RETR chunk is not
+  // copied again on its way to the socket).
   void send(std::string_view bytes);
+  void send(std::string&& bytes);
+  void send(const char* bytes) { send(std::string_view(bytes)); }
   std::size_t queued_bytes() const noexcept { return queued_; }
   bool can_send_more() const noexcept { return queued_ < limits_.high_water_bytes; }
 
@@ -118,6 +131,8 @@ class Connection {
   bool is_loopback() const noexcept { return loopback_; }
   // "<listener name>/<n>", for log lines.
   const std::string& id() const noexcept { return id_; }
+  // Loop time (uv_now, ms) of the last read from the socket, or of the accept.
+  std::uint64_t silent_since_ms() const noexcept { return silent_since_ms_; }
 
  private:
   friend class Listener;
@@ -157,6 +172,9 @@ class Connection {
   ConnectionHandler* handler_ = nullptr;
   Listener* listener_ = nullptr;  // null once the listener is gone
   bool admitted_ = false;         // counted against the listener's limits
+  bool evicted_ = false;          // closed by the listener's idle eviction
+  std::uint64_t serial_ = 0;      // the listener's accept order
+  std::uint64_t silent_since_ms_ = 0;
   ConnectionLimits limits_;
   std::chrono::milliseconds timeout_{0};
   State state_ = State::open;

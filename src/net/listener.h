@@ -10,11 +10,13 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include <uv.h>
 
 #include "core/result.h"
 #include "net/connection.h"
+#include "net/idle_eviction.h"
 #include "tls/server_config.h"
 
 namespace postern::net {
@@ -31,6 +33,13 @@ struct ListenerOptions {
   std::string reject_line;
   // Bounds the reject line's flush against a client that does not read.
   std::chrono::milliseconds reject_timeout{10'000};
+  // After the reject line, wait up to this long for what the client sends, drop it, then
+  // close: closing with unread input makes the kernel answer with a reset, which can
+  // destroy the reply before an HTTP client (who speaks first) reads it (RFC 9112 §9.6).
+  // 0: close once the line is flushed. At most max_connections linger at once.
+  std::chrono::milliseconds reject_linger{0};
+  // Idle eviction under load (net/idle_eviction.h); the handlers say who is evictable.
+  EvictionOptions eviction;
   // Implicit TLS (POP3S, HTTPS): every connection starts with a handshake.
   // Must outlive the listener and every connection it made.
   const tls::ServerConfig* tls = nullptr;
@@ -73,6 +82,12 @@ class Listener {
   void accept_one();
   void reject(Connection& conn, const char* reason);
   void release(Connection& conn);  // from Connection, once its handles are closed
+  // Idle eviction: the admitted connections not being evicted, as the policy sees them.
+  std::vector<Connection*> candidates(std::vector<IdleCandidate>& seen) const;
+  bool evict_for_newcomer();
+  void evict(Connection& conn, const char* reason);
+  void arm_sweep();
+  static void on_sweep(uv_timer_t* timer) noexcept;
 
   uv_loop_t* loop_;
   ListenerOptions options_;
@@ -81,6 +96,11 @@ class Listener {
   std::uint16_t port_ = 0;
   std::uint64_t next_id_ = 1;
   std::size_t admitted_ = 0;
+  std::size_t evicting_ = 0;   // admitted, evicted, not yet closed
+  std::size_t lingering_ = 0;  // refused, reading the client's request before closing
+  EvictionPolicy policy_;
+  uv_timer_t* sweep_ = nullptr;  // runs while stressed; freed in its close callback
+  bool sweeping_ = false;
   std::unordered_map<std::string, std::size_t> per_ip_;
   std::unordered_set<Connection*> live_;  // admitted and rejecting connections
 };

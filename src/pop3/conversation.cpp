@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "core/log.h"
-#include "net/offer_input.h"
+#include "pop3/replies.h"
 #include "store/catalogue.h"
 #include "store/daily_counts.h"
 #include "store/events.h"
@@ -16,12 +16,12 @@ namespace postern::pop3 {
 
 Conversation::Conversation(net::Connection& conn, ConversationContext context,
                            std::shared_ptr<const Limits> limits, Peer peer)
-    : conn_(&conn),
+    : link_(conn),
       context_(std::move(context)),
       limits_(std::move(limits)),
       session_id_(peer.session_id),
       peer_address_(peer.address),
-      maildrop_(*context_.env, *context_.writer,
+      maildrop_(*context_.env, *context_.writer, *context_.executor,
                 std::shared_ptr<LockTable>(context_.shared, &context_.shared->locks),
                 *context_.clock, core::printable(peer.address)),
       session_(*this, *limits_, *context_.clock, std::move(peer)) {
@@ -29,33 +29,18 @@ Conversation::Conversation(net::Connection& conn, ConversationContext context,
   conn.set_timeout(limits_->idle_timeout);
 }
 
-Conversation::~Conversation() {
-  if (delay_timer_ != nullptr) {
-    delay_timer_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(delay_timer_), &Conversation::on_timer_closed);
-  }
-}
-
-void Conversation::on_timer_closed(uv_handle_t* handle) noexcept {
-  delete reinterpret_cast<uv_timer_t*>(handle);
-}
-
 bool Conversation::delete_if_done() {
-  if (!closed_ || owed_ > 0) return false;
+  if (link_.open() || owed_ > 0) return false;
   delete this;
   return true;
 }
 
 void Conversation::pump() {
-  if (conn_ == nullptr || pumping_) return;
-  pumping_ = true;
-  // While a password check, a RETR stream, an UPDATE or a handshake is pending, nothing
-  // pipelined behind it is read (RFC 2449 §6.6 PIPELINING keeps replies in order), and
-  // with the input buffer full net stops reading the socket too.
-  net::offer_input(
-      *conn_, [this](std::string_view bytes) { return session_.feed(bytes); },
-      [this] { return session_.wants_input(); });
-  pumping_ = false;
+  // While a password check, a snapshot, a streamed reply, an UPDATE or a handshake is
+  // pending, nothing pipelined behind it is read (RFC 2449 §6.6 PIPELINING keeps replies in
+  // order), and with the input buffer full net stops reading the socket too.
+  link_.offer([this](std::string_view bytes) { return session_.feed(bytes); },
+              [this] { return session_.wants_input(); });
 }
 
 void Conversation::on_input(net::Connection&) {
@@ -80,11 +65,7 @@ void Conversation::on_tls_ready(net::Connection&) {
 void Conversation::on_eof(net::Connection& conn) {
   // Delivered only while reading is not paused, so a pipelined "RETR 1 / QUIT" + FIN is
   // served whole before this: what is left is a drop without QUIT (RFC 1939 §6: no UPDATE).
-  if (!disconnected_) {
-    disconnected_ = true;
-    session_.on_disconnect();
-  }
-  conn.close_after_flush();
+  link_.on_eof(conn, [this] { session_.on_disconnect(); });
 }
 
 void Conversation::on_timeout(net::Connection&) {
@@ -92,22 +73,32 @@ void Conversation::on_timeout(net::Connection&) {
 }
 
 void Conversation::on_closed(net::Connection&) {
-  conn_ = nullptr;
-  closed_ = true;
   // A password answer serving its delay is dropped: the session has nobody to tell.
   held_answer_.reset();
-  if (delay_timer_ != nullptr) uv_timer_stop(delay_timer_);
-  if (!disconnected_) {
-    disconnected_ = true;
-    session_.on_disconnect();
-  }
+  if (delay_timer_) delay_timer_->stop();
+  link_.on_closed([this] { session_.on_disconnect(); });
   delete_if_done();
+}
+
+// Idle eviction (net/idle_eviction.h): only before login (AUTHORIZATION, an AUTH exchange
+// awaiting its response line), with no password check, no partial line and nothing owed.
+bool Conversation::idle_evictable(const net::Connection& conn) const {
+  const State state = session_.state();
+  return (state == State::authorization || state == State::sasl_response) &&
+         session_.wants_input() && conn.input().empty() && owed_ == 0 && !held_answer_ && !link_.offering();
+}
+
+void Conversation::on_evict(net::Connection& conn) {
+  POSTERN_LOG_INFO("pop3 %s event=evicted state=%s", session_id_.c_str(),
+                   to_string(session_.state()));
+  conn.send(replies::busy_idle_closed().render());
+  conn.close_after_flush();
 }
 
 // --- Host ---
 
-void Conversation::send(std::string_view bytes) {
-  if (conn_ != nullptr) conn_->send(bytes);
+void Conversation::send(std::string bytes) {
+  link_.send(std::move(bytes));
 }
 
 // RFC 1939 §4 leaves the delay after a failed login to the server. PBKDF2 runs on the pool;
@@ -187,7 +178,7 @@ void Conversation::on_verified(core::Result<bool> outcome, const std::string& us
   }
   // Recorded even when the client left early: dropping the connection must not dodge the
   // throttle.
-  if (closed_) {
+  if (!link_.open()) {
     delete_if_done();
     return;
   }
@@ -200,30 +191,32 @@ void Conversation::on_verified(core::Result<bool> outcome, const std::string& us
     POSTERN_LOG_INFO("pop3 %s event=login-throttled delay_s=%lld peer=%s", session_id_.c_str(),
                      static_cast<long long>(delay.count()), peer_address_.c_str());
   }
-  if (delay_timer_ == nullptr) {
-    delay_timer_ = new uv_timer_t;
-    uv_timer_init(context_.loop, delay_timer_);
-  }
-  delay_timer_->data = this;
-  uv_timer_start(delay_timer_, &Conversation::on_delay_timer,
-                 static_cast<std::uint64_t>(delay.count()) * 1000, 0);
-}
-
-void Conversation::on_delay_timer(uv_timer_t* timer) noexcept {
-  auto* self = static_cast<Conversation*>(timer->data);
-  if (self != nullptr) self->answer_password();
+  if (!delay_timer_) delay_timer_.emplace(context_.loop);
+  delay_timer_->start(delay, std::chrono::milliseconds(0), [this] { answer_password(); });
 }
 
 void Conversation::answer_password() {
-  if (!held_answer_ || conn_ == nullptr) return;
+  if (!held_answer_ || !link_.open()) return;
   core::Result<bool> answer = std::move(*held_answer_);
   held_answer_.reset();
   session_.on_password_checked(std::move(answer));
   pump();
 }
 
-core::Result<Maildrop> Conversation::open_maildrop(std::string_view user) {
-  return maildrop_.open(user, limits_->login_delay);
+// The snapshot is listed on the pool; the session waits (reads nothing, answers nothing)
+// until it is in. A connection closed meanwhile has its lock released by session_ended(),
+// and the late snapshot is dropped here.
+void Conversation::open_maildrop(std::string_view user) {
+  ++owed_;
+  maildrop_.open(user, limits_->login_delay, [this](core::Result<Maildrop> snapshot) {
+    --owed_;
+    if (!link_.open()) {
+      delete_if_done();
+      return;
+    }
+    session_.on_maildrop_opened(std::move(snapshot));
+    pump();
+  });
 }
 
 core::Result<std::string> Conversation::read_message_chunk(const MessageEntry& message,
@@ -232,7 +225,7 @@ core::Result<std::string> Conversation::read_message_chunk(const MessageEntry& m
 }
 
 bool Conversation::can_send_more() const {
-  return conn_ != nullptr && conn_->can_send_more();
+  return link_.can_send_more();
 }
 
 void Conversation::update(const std::vector<std::uint64_t>& deleted_keys,
@@ -303,13 +296,11 @@ void Conversation::count_retrieved(std::size_t retrieved) {
 }
 
 void Conversation::start_tls() {
-  if (conn_ == nullptr || context_.tls == nullptr) return;
-  // net discards the plaintext pipelined after STLS (RFC 2595 §4, CVE-2011-0411).
-  if (auto started = conn_->start_tls(*context_.tls); !started) conn_->abort();
+  link_.start_tls(context_.tls);  // net discards the plaintext pipelined after STLS (RFC 2595 §4)
 }
 
 void Conversation::close() {
-  if (conn_ != nullptr) conn_->close_after_flush();
+  link_.close();
 }
 
 }  // namespace postern::pop3

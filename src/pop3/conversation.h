@@ -3,7 +3,8 @@
 //
 // Typical life: Server::accept creates it (the greeting is queued, or held until the TLS
 // handshake on POP3S); on_input feeds the session; PASS goes to the thread pool (PBKDF2)
-// and back through a throttle-delay timer; RETR streams while the write queue has room and
+// and back through a throttle-delay timer; the maildrop is locked and snapshotted on the
+// pool too; RETR and listings stream while the write queue has room and
 // resumes on_drain; QUIT commits through the Writer; on_closed ends it.
 #pragma once
 
@@ -19,6 +20,8 @@
 #include "core/executor.h"
 #include "core/throttle.h"
 #include "net/connection.h"
+#include "net/session_link.h"
+#include "net/timer.h"
 #include "pop3/locks.h"
 #include "pop3/maildrop_store.h"
 #include "pop3/session.h"
@@ -45,7 +48,7 @@ struct ConversationContext {
   uv_loop_t* loop = nullptr;
   store::Env* env = nullptr;
   store::Writer* writer = nullptr;
-  core::Executor* executor = nullptr;  // the pool: PBKDF2 runs there, never on the loop
+  core::Executor* executor = nullptr;  // the pool: PBKDF2 and snapshots, never on the loop
   const core::Clock* clock = nullptr;
   const tls::ServerConfig* tls = nullptr;  // null: STLS unavailable
   std::shared_ptr<SharedState> shared;
@@ -55,13 +58,12 @@ struct ConversationContext {
 };
 
 // Owns itself: deleted once net has called on_closed() AND every completion it is owed
-// (a PBKDF2 check on the pool, an UPDATE in the Writer) has come back, because the Session
-// must stay alive to report an UPDATE that outlived its connection. Loop thread only.
+// (a PBKDF2 check or a snapshot on the pool, an UPDATE in the Writer) has come back, because the
+// Session must stay alive to report an UPDATE that outlived its connection. Loop thread only.
 class Conversation final : public net::ConnectionHandler, private Host {
  public:
   Conversation(net::Connection& conn, ConversationContext context,
                std::shared_ptr<const Limits> limits, Peer peer);
-  ~Conversation() override;
   Conversation(const Conversation&) = delete;
   Conversation& operator=(const Conversation&) = delete;
 
@@ -72,12 +74,14 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void on_eof(net::Connection& conn) override;
   void on_timeout(net::Connection& conn) override;
   void on_closed(net::Connection& conn) override;
+  bool idle_evictable(const net::Connection& conn) const override;
+  void on_evict(net::Connection& conn) override;
 
  private:
   // Host
-  void send(std::string_view bytes) override;
+  void send(std::string bytes) override;
   void check_password(std::string_view user, std::string_view password) override;
-  core::Result<Maildrop> open_maildrop(std::string_view user) override;
+  void open_maildrop(std::string_view user) override;
   core::Result<std::string> read_message_chunk(const MessageEntry& message,
                                                std::size_t chunk_index) override;
   bool can_send_more() const override;
@@ -94,21 +98,16 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void count_retrieved(std::size_t retrieved);
   // Deletes *this when closed and owed nothing. The caller must return right after.
   bool delete_if_done();
-  static void on_delay_timer(uv_timer_t* timer) noexcept;
-  static void on_timer_closed(uv_handle_t* handle) noexcept;
 
-  net::Connection* conn_;  // null once closed
+  net::SessionLink link_;  // the connection, until net calls on_closed()
   ConversationContext context_;
   std::shared_ptr<const Limits> limits_;  // the Limits this session started with
   std::string session_id_;
   std::string peer_address_;
   MaildropStore maildrop_;
-  uv_timer_t* delay_timer_ = nullptr;              // made on first use; freed in its close callback
+  std::optional<net::Timer> delay_timer_;          // the throttle's delay; made on first use
   std::optional<core::Result<bool>> held_answer_;  // a password answer serving its delay
   int owed_ = 0;                                   // completions not yet back
-  bool closed_ = false;                            // net called on_closed()
-  bool disconnected_ = false;                      // the session was told
-  bool pumping_ = false;
   Session session_;  // last: its constructor sends the greeting through *this
 };
 

@@ -52,23 +52,27 @@ struct SessionSummary {
 //
 // Typical order:
 //   send(greeting)  [start_tls() ... on_tls_ready]  check_password() ... on_password_checked
-//   open_maildrop()  (read_message_chunk()* [can_send_more() ... on_drain])*
+//   open_maildrop() ... on_maildrop_opened
+//   (read_message_chunk()* [can_send_more() ... on_drain])*
 //   update() ... on_updated  session_ended()  close()
 struct Host {
   virtual ~Host() = default;
 
-  // Queues bytes for the client. Only sends.
-  virtual void send(std::string_view bytes) = 0;
+  // Queues bytes for the client. Only sends. Takes the buffer: net writes it without
+  // another copy (a RETR chunk is copied once from the store and once while stuffing).
+  virtual void send(std::string bytes) = 0;
 
   // ASYNC: answer with Session::on_password_checked(). The host runs PBKDF2 off the loop
   // and delays its answer by core::Throttle's delay for the peer address and the user.
   virtual void check_password(std::string_view user, std::string_view password) = 0;
 
-  // Synchronous (LMDB reads stay on the loop): locks the maildrop for this session and
-  // snapshots it. Errc::busy -> "-ERR [IN-USE]"; Errc::denied -> "-ERR [LOGIN-DELAY]"
-  // (the host enforces Limits::login_delay); anything else -> "-ERR [SYS/TEMP]".
-  // The lock is released by the host when session_ended() is called.
-  virtual core::Result<Maildrop> open_maildrop(std::string_view user) = 0;
+  // ASYNC: answer with Session::on_maildrop_opened(). Locks the maildrop for this session
+  // (on the loop thread), then snapshots it on the thread pool: a listing proportional to
+  // the maildrop must not stall the loop (issue 16 §3). Errc::busy -> "-ERR [IN-USE]";
+  // Errc::denied -> "-ERR [LOGIN-DELAY]" (the host enforces Limits::login_delay); anything
+  // else -> "-ERR [SYS/TEMP]". The host keeps the lock until session_ended() (or releases it
+  // itself when it answers with an error).
+  virtual void open_maildrop(std::string_view user) = 0;
 
   // Synchronous: chunk `chunk_index` (0, 1, ...) of the stored message, CRLF line ends, not
   // dot-stuffed; "" after the last chunk. Each call copies one chunk in its own short read
@@ -77,7 +81,8 @@ struct Host {
                                                        std::size_t chunk_index) = 0;
 
   // False while net's write queue is above its cap; net calls Session::on_drain() when it
-  // falls below again.
+  // falls below again. Streamed replies (RETR, TOP, a LIST or UIDL listing) send in batches
+  // while this holds, so one reply never occupies the loop for more than a batch or two.
   virtual bool can_send_more() const = 0;
 
   // ASYNC: commit the UPDATE state (RFC 1939 §6) in one write transaction: remove

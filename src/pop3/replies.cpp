@@ -118,6 +118,9 @@ Reply login_delay() {
 Reply temporary_failure() {
   return err_text("[SYS/TEMP] Temporary server failure; try again later");
 }
+Reply busy_idle_closed() {
+  return err_text("[SYS/TEMP] Server busy, closing idle connection; try again later");
+}
 Reply for_maildrop_error(const core::Error& error) {
   switch (error.code) {
     case core::Errc::busy:

@@ -55,6 +55,8 @@ Reply logged_in(std::size_t count, std::uint64_t octets);
 Reply maildrop_in_use();
 Reply login_delay();
 Reply temporary_failure();
+// Idle eviction under load (net/idle_eviction.h), before login: RFC 3206 §4 SYS/TEMP.
+Reply busy_idle_closed();
 // Maps an error from the host to its reply: busy -> [IN-USE], denied -> [LOGIN-DELAY],
 // everything else (full, io, fatal, ...) -> [SYS/TEMP] (RFC 2449 §8).
 Reply for_maildrop_error(const core::Error& error);

@@ -1,7 +1,6 @@
 // The POP3 listeners: admit connections and give each a Conversation.
 #include "pop3/server.h"
 
-#include <cstdio>
 #include <string>
 
 #include "pop3/conversation.h"
@@ -31,7 +30,7 @@ Server::Server(uv_loop_t* loop, ServerOptions options, ServerDeps deps)
       limits_(std::make_shared<const Limits>(adjusted(options_.limits, deps_.tls))),
       shared_(std::make_shared<SharedState>(options_.throttle,
                                             dummy_hash(deps_.env.options().pbkdf2_iterations))),
-      started_at_(static_cast<std::uint64_t>(core::unix_seconds(deps_.clock.now()))) {}
+      session_ids_(static_cast<std::uint64_t>(core::unix_seconds(deps_.clock.now()))) {}
 
 Server::~Server() {
   stop();
@@ -65,13 +64,9 @@ core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptio
 
 net::ConnectionHandler* Server::accept(net::Connection& conn, bool implicit_tls) {
   conn.set_limits(options_.buffers);
-  // Session ids stay unique across restarts: start time, then a counter.
-  char id[40];
-  std::snprintf(id, sizeof id, "%llx%llx", static_cast<unsigned long long>(started_at_),
-                static_cast<unsigned long long>(next_session_++));
   // POP3S: the session starts with TLS active. net holds the greeting until the handshake
   // is done, and no command can arrive before it, so the session may rely on it.
-  Peer peer{conn.peer_address(), conn.is_loopback(), implicit_tls, id};
+  Peer peer{conn.peer_address(), conn.is_loopback(), implicit_tls, session_ids_.next()};
   ConversationContext context;
   context.loop = loop_;
   context.env = &deps_.env;

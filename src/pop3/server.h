@@ -19,6 +19,7 @@
 #include "core/executor.h"
 #include "core/throttle.h"
 #include "net/listener.h"
+#include "net/session_ids.h"
 #include "pop3/limits.h"
 #include "store/credential_cache.h"
 #include "store/env.h"
@@ -79,8 +80,7 @@ class Server {
   std::shared_ptr<SharedState> shared_;   // lock table + throttle; conversations share it
   std::unique_ptr<net::Listener> listener_;
   std::unique_ptr<net::Listener> tls_listener_;
-  std::uint64_t started_at_;
-  std::uint64_t next_session_ = 1;
+  net::SessionIds session_ids_;
 };
 
 }  // namespace postern::pop3

@@ -217,6 +217,7 @@ void Session::end(EndReason reason, bool close_connection) {
   if (ended_) return;
   ended_ = true;
   stream_.reset();
+  listing_.reset();
   waiting_ = Waiting::nothing;
   SessionSummary summary;
   summary.user = authenticated_ ? user_ : std::string();

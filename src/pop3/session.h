@@ -4,9 +4,11 @@
 //   Session s(host, limits, clock, peer);        // sends "+OK <host> POP3 server ready"
 //   n = s.feed(bytes);                           // whole lines only; net keeps bytes[n..]
 //   PASS      -> host.check_password()           // wants_input() false until:
-//                s.on_password_checked(true)     // open_maildrop(), "+OK Logged in, ..."
+//                s.on_password_checked(true)     // host.open_maildrop(), still waiting:
+//                s.on_maildrop_opened(snapshot)  // "+OK Logged in, ..." (RFC 1939 §4)
 //   RETR 1    -> "+OK 120 octets", chunks while host.can_send_more(); wants_input() false
 //                s.on_drain()                    // until the terminating ".\r\n" is sent
+//   UIDL/LIST -> the listing in batches while host.can_send_more(), resumed by on_drain()
 //   QUIT      -> host.update(deleted, retrieved); s.on_updated(ok) -> "+OK ...", close()
 //   STLS      -> "+OK Begin TLS negotiation", host.start_tls(); s.on_tls_ready()
 //   s.on_timeout() / s.on_disconnect()           // no UPDATE; session_ended(abnormal)
@@ -51,14 +53,17 @@ class Session {
   // and returns the bytes consumed. Stops early when wants_input() turns false: the caller
   // keeps the rest and offers it again after the completion.
   std::size_t feed(std::string_view bytes);
-  // False while a password check, a streamed RETR/TOP, an UPDATE commit or a TLS
-  // handshake is pending, and after the session ended.
+  // False while a password check, a maildrop snapshot, a streamed reply (RETR, TOP, LIST,
+  // UIDL), an UPDATE commit or a TLS handshake is pending, and after the session ended.
   bool wants_input() const;
 
   // Completion of Host::check_password(): true for a good password, false for a bad one,
   // an error when the check itself failed (-ERR [SYS/TEMP]).
   void on_password_checked(core::Result<bool> outcome);
-  // net's write queue drained: continue a streamed RETR/TOP.
+  // Completion of Host::open_maildrop(): the locked maildrop's snapshot enters TRANSACTION
+  // with "+OK Logged in"; an error is its -ERR reply (the state stays AUTHORIZATION).
+  void on_maildrop_opened(core::Result<Maildrop> snapshot);
+  // net's write queue drained: continue a streamed RETR, TOP or listing.
   void on_drain();
   // Completion of Host::update(): "+OK ... signing off" or "-ERR [SYS/TEMP] ...", then close.
   void on_updated(core::Result<void> outcome);
@@ -77,12 +82,16 @@ class Session {
   struct Command;  // commands.cpp: verb, legal states, handler
 
  private:
-  enum class Waiting : std::uint8_t { nothing, password, stream, update, tls };
+  enum class Waiting : std::uint8_t { nothing, password, maildrop, stream, update, tls };
   struct Stream {  // a RETR/TOP under way
     MessageEntry message;
     std::uint64_t number = 0;
     std::size_t next_chunk = 0;
     DotStuffer stuffer;
+  };
+  struct Listing {            // a multi-line LIST or UIDL under way
+    bool unique_ids = false;  // UIDL, else LIST
+    std::uint64_t next = 1;   // the next message number to list
   };
   using Handler = Reply (Session::*)(std::string_view args);
 
@@ -125,6 +134,9 @@ class Session {
   Reply start_stream(std::uint64_t number, std::optional<std::uint64_t> top_lines);
   bool emit_chunk(std::string_view chunk, std::string& out);
   void pump();
+  Reply start_listing(bool unique_ids, const Reply& head);
+  bool emit_listing(std::string& out);
+  void pump_listing();
 
   Host& host_;
   Limits limits_;
@@ -147,6 +159,7 @@ class Session {
   std::size_t removed_ = 0;  // messages a committed UPDATE removed
   MaildropView maildrop_;
   std::optional<Stream> stream_;
+  std::optional<Listing> listing_;
 };
 
 }  // namespace postern::pop3

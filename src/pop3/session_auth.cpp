@@ -42,7 +42,7 @@ Reply Session::on_auth(std::string_view args) {
   pending_user_.reset();
   if (words.size() == 2) return check_plain(words[1] == "=" ? std::string_view() : words[1]);
   // No initial response: an empty challenge, then the next line is the response.
-  host_.send(replies::sasl_continue());
+  host_.send(std::string(replies::sasl_continue()));
   enter(State::sasl_response);
   return replies::none();
 }
@@ -93,7 +93,17 @@ void Session::on_password_checked(core::Result<bool> outcome) {
     respond(replies::auth_failed());
     return;
   }
-  core::Result<Maildrop> drop = host_.open_maildrop(user_);
+  // RFC 1939 §4: "+OK" only once the maildrop is locked and snapshotted; the snapshot is
+  // taken off the loop, and nothing pipelined behind PASS is read until it is in.
+  waiting_ = Waiting::maildrop;
+  host_.open_maildrop(user_);
+}
+
+void Session::on_maildrop_opened(core::Result<Maildrop> drop) {
+  if (waiting_ != Waiting::maildrop) return;
+  waiting_ = Waiting::nothing;
+  if (connection_gone_) return;
+  const std::string who = core::printable(user_, 64);
   if (!drop) {
     POSTERN_LOG_INFO("pop3 %s event=maildrop-refused user=%s error=%s where=%s",
                      peer_.session_id.c_str(), who.c_str(), core::to_string(drop.error().code),

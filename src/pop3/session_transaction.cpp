@@ -28,8 +28,9 @@ Reply Session::on_stat(std::string_view args) {
   return replies::stat(stats.count, stats.octets);
 }
 
-// A whole listing is built in memory: it is bounded by the maildrop's message count (a few
-// dozen octets per message), unlike a message body, which is streamed.
+// RFC 1939 §5 LIST and §7 UIDL. A listing is proportional to the maildrop (about 25 octets
+// a message, 2.5 MB for 100 000), so it is streamed like a message body: batches of
+// kListingBatchBytes while net accepts more, resumed by on_drain() (see pump_listing()).
 Reply Session::on_list(std::string_view args) {
   const std::vector<std::string_view> words = split_args(args);
   if (words.size() > 1) return replies::syntax("LIST [message number]");
@@ -40,12 +41,7 @@ Reply Session::on_list(std::string_view args) {
     return replies::scan_listing(*number, maildrop_.entry(*number).size);
   }
   const DropStats stats = maildrop_.stats();
-  Reply reply = replies::list_follows(stats.count, stats.octets);
-  for (std::uint64_t n = 1; n <= maildrop_.size(); ++n) {
-    if (maildrop_.deleted(n)) continue;
-    reply.lines.push_back(std::to_string(n) + " " + std::to_string(maildrop_.entry(n).size));
-  }
-  return reply;
+  return start_listing(false, replies::list_follows(stats.count, stats.octets));
 }
 
 Reply Session::on_uidl(std::string_view args) {
@@ -55,14 +51,76 @@ Reply Session::on_uidl(std::string_view args) {
     const std::optional<std::uint64_t> number = parse_number(words[0]);
     if (!number) return replies::syntax("UIDL [message number]");
     if (auto refused = check_message(*number)) return *refused;
-    return replies::unique_id_listing(*number, maildrop_.entry(*number).unique_id);
+    return replies::unique_id_listing(*number, maildrop_.entry(*number).unique_id.view());
   }
-  Reply reply = replies::uidl_follows();
-  for (std::uint64_t n = 1; n <= maildrop_.size(); ++n) {
+  return start_listing(true, replies::uidl_follows());
+}
+
+namespace {
+
+// One batch of a listing: big enough that a listing costs few writes, small enough that a
+// batch is built in well under a millisecond on a router's CPU.
+constexpr std::size_t kListingBatchBytes = 16 * 1024;
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[20];
+  std::size_t len = 0;
+  do {
+    digits[len++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  while (len > 0) out += digits[--len];
+}
+
+}  // namespace
+
+// `head` is the multi-line reply's status line (its `lines` are not used).
+Reply Session::start_listing(bool unique_ids, const Reply& head) {
+  listing_.emplace(Listing{unique_ids, 1});
+  waiting_ = Waiting::stream;
+  Reply status = head;
+  status.multiline = false;  // the body and the terminator follow from emit_listing()
+  std::string out = status.render();
+  if (emit_listing(out)) return replies::none();
+  pump_listing();
+  return replies::none();
+}
+
+// Appends scan or unique-id lines (RFC 1939 §5, §7) for messages not marked deleted, up to
+// about kListingBatchBytes, and sends them; at the end, adds the terminator and ends the
+// listing. No line starts with '.', so nothing needs byte-stuffing. Returns true when the
+// listing ended.
+bool Session::emit_listing(std::string& out) {
+  Listing& listing = *listing_;
+  const std::uint64_t last = maildrop_.size();
+  while (listing.next <= last && out.size() < kListingBatchBytes) {
+    const std::uint64_t n = listing.next++;
     if (maildrop_.deleted(n)) continue;
-    reply.lines.push_back(std::to_string(n) + " " + maildrop_.entry(n).unique_id);
+    const MessageEntry& entry = maildrop_.entry(n);
+    append_number(out, n);
+    out += ' ';
+    if (listing.unique_ids) {
+      out += entry.unique_id.view();
+    } else {
+      append_number(out, entry.size);
+    }
+    out += "\r\n";
   }
-  return reply;
+  const bool complete = listing.next > last;
+  if (complete) out += ".\r\n";
+  host_.send(std::move(out));
+  if (!complete) return false;
+  listing_.reset();
+  waiting_ = Waiting::nothing;
+  return true;
+}
+
+// Sends batch after batch while net accepts more; resumed by on_drain().
+void Session::pump_listing() {
+  while (listing_ && host_.can_send_more()) {
+    std::string out;
+    if (emit_listing(out)) return;
+  }
 }
 
 Reply Session::on_retr(std::string_view args) {
@@ -112,7 +170,7 @@ bool Session::emit_chunk(std::string_view chunk, std::string& out) {
   Stream& stream = *stream_;
   const bool complete = chunk.empty() || stream.stuffer.append(chunk, out);
   if (complete) stream.stuffer.finish(out);
-  host_.send(out);
+  host_.send(std::move(out));
   if (!complete) return false;
   if (stream.stuffer.consumed() == stream.message.size) maildrop_.mark_retrieved(stream.number);
   stream_.reset();
@@ -144,7 +202,11 @@ void Session::pump() {
 
 void Session::on_drain() {
   if (waiting_ != Waiting::stream || connection_gone_) return;
-  pump();
+  if (listing_) {
+    pump_listing();
+  } else {
+    pump();
+  }
 }
 
 Reply Session::on_dele(std::string_view args) {

@@ -51,8 +51,7 @@ Reply Session::on_ehlo(std::string_view args) {
   lines.push_back("CHUNKING");  // RFC 3030
   lines.push_back("SMTPUTF8");  // RFC 6531
   lines.push_back("HELP");
-  host_.send(multiline_reply(250, lines));
-  return replies::none();
+  return replies::ehlo(std::move(lines));
 }
 
 Reply Session::on_helo(std::string_view args) {
@@ -190,10 +189,8 @@ Reply Session::on_starttls(std::string_view args) {
   if (!args.empty()) return replies::syntax("STARTTLS takes no arguments");  // RFC 3207 §4
   if (peer_.tls_active) return replies::tls_already_active();
   if (!limits_.tls_available) return replies::tls_not_available();
-  host_.send(replies::ready_to_start_tls().wire());
-  enter(State::tls_pending);  // feed() stops here: nothing after this line is read
-  host_.start_tls();
-  return replies::none();
+  enter(State::tls_pending);             // feed() stops here: nothing after this line is read
+  return replies::ready_to_start_tls();  // dispatch() starts TLS once it is sent
 }
 
 }  // namespace postern::smtp

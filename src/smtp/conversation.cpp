@@ -3,7 +3,6 @@
 #include "smtp/conversation.h"
 
 #include "core/log.h"
-#include "net/offer_input.h"
 
 namespace postern::smtp {
 
@@ -12,7 +11,7 @@ Conversation::Conversation(net::Connection& conn, std::shared_ptr<const Limits> 
                            const tls::ServerConfig* tls, Peer peer,
                            std::function<void(const core::Error&)> on_fatal,
                            std::function<void(const std::string&)> on_broken_session)
-    : conn_(&conn),
+    : link_(conn),
       limits_(std::move(limits)),
       delivery_(std::move(delivery)),
       tls_(tls),
@@ -26,16 +25,14 @@ Conversation::Conversation(net::Connection& conn, std::shared_ptr<const Limits> 
 }
 
 void Conversation::pump() {
-  if (conn_ == nullptr || pumping_) return;
-  pumping_ = true;
   // RFC 2920: nothing pipelined after "." is read or answered before its 250;
   // and the spool's backpressure stops the socket, bounding memory per session.
-  net::offer_input(
-      *conn_, [this](std::string_view bytes) { return session_.feed(bytes); },
-      [this] { return session_.wants_input() && delivery_.wants_more(); });
-  pumping_ = false;
+  const bool offered =
+      link_.offer([this](std::string_view bytes) { return session_.feed(bytes); },
+                  [this] { return session_.wants_input() && delivery_.wants_more(); });
+  if (!offered || !link_.open()) return;
   auto timeout = session_.current_timeout();
-  if (timeout.count() > 0) conn_->set_timeout(timeout);
+  if (timeout.count() > 0) link_.connection()->set_timeout(timeout);
 }
 
 void Conversation::on_input(net::Connection&) {
@@ -48,28 +45,30 @@ void Conversation::on_tls_ready(net::Connection&) {
 }
 
 void Conversation::on_eof(net::Connection& conn) {
-  if (!disconnected_) {
-    disconnected_ = true;
-    session_.on_disconnect();
-  }
-  conn.close_after_flush();
+  link_.on_eof(conn, [this] { session_.on_disconnect(); });
 }
 
 void Conversation::on_timeout(net::Connection&) {
   session_.on_timeout();
 }
 
+// Idle eviction (net/idle_eviction.h): between commands, no partial line buffered, no
+// commit pending (its 250 is owed), never in DATA/BDAT.
+bool Conversation::idle_evictable(const net::Connection& conn) const {
+  return session_.awaiting_command() && conn.input().empty() && !link_.offering();
+}
+
+void Conversation::on_evict(net::Connection&) {
+  session_.on_evicted();
+}
+
 void Conversation::on_closed(net::Connection&) {
-  conn_ = nullptr;
-  if (!disconnected_) {
-    disconnected_ = true;
-    session_.on_disconnect();
-  }
+  link_.on_closed([this] { session_.on_disconnect(); });
   delete this;
 }
 
 void Conversation::send(std::string_view reply_bytes) {
-  if (conn_ != nullptr) conn_->send(reply_bytes);
+  link_.send(reply_bytes);
 }
 
 RecipientVerdict Conversation::check_recipient(const Envelope& envelope,
@@ -106,13 +105,11 @@ void Conversation::message_abort(AbortReason reason) {
 }
 
 void Conversation::start_tls() {
-  if (conn_ == nullptr || tls_ == nullptr) return;
-  // Discards any plaintext pipelined after STARTTLS (CVE-2011-0411).
-  if (auto started = conn_->start_tls(*tls_); !started) conn_->abort();
+  link_.start_tls(tls_);  // discards any plaintext pipelined after STARTTLS (CVE-2011-0411)
 }
 
 void Conversation::close() {
-  if (conn_ != nullptr) conn_->close_after_flush();
+  link_.close();
 }
 
 }  // namespace postern::smtp

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "net/connection.h"
+#include "net/session_link.h"
 #include "smtp/delivery.h"
 #include "smtp/session.h"
 
@@ -26,6 +27,8 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void on_eof(net::Connection& conn) override;
   void on_timeout(net::Connection& conn) override;
   void on_closed(net::Connection& conn) override;
+  bool idle_evictable(const net::Connection& conn) const override;
+  void on_evict(net::Connection& conn) override;
 
  private:
   // Host
@@ -40,7 +43,7 @@ class Conversation final : public net::ConnectionHandler, private Host {
 
   void pump();
 
-  net::Connection* conn_;  // null once closed
+  net::SessionLink link_;
   std::shared_ptr<const Limits> limits_;
   Delivery delivery_;
   const tls::ServerConfig* tls_;
@@ -49,8 +52,6 @@ class Conversation final : public net::ConnectionHandler, private Host {
   std::string peer_address_;
   std::string session_id_;
   Session session_;  // last: its constructor sends the greeting through *this
-  bool disconnected_ = false;
-  bool pumping_ = false;
 };
 
 }  // namespace postern::smtp

@@ -30,7 +30,6 @@ enum class AbortReason {
   connection_lost,  // the peer went away mid-message
   timeout,          // RFC 5321 §4.5.3.2 timer fired mid-message
   reset,            // RSET (or a new EHLO) between BDAT chunks
-  tls_started,      // reserved: STARTTLS is refused inside a transaction
 };
 
 const char* to_string(AbortReason reason) noexcept;

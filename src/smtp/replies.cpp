@@ -8,7 +8,7 @@ namespace postern::smtp {
 namespace {
 
 Reply make(int code, const char* enhanced, std::string text, bool peer_fault = false) {
-  return Reply{code, enhanced, std::move(text), peer_fault};
+  return Reply{code, enhanced, std::move(text), peer_fault, {}};
 }
 
 Reply fault(int code, const char* enhanced, std::string text) {
@@ -21,21 +21,7 @@ std::string with_number(const char* format, std::uint64_t n) {
   return buf;
 }
 
-}  // namespace
-
-std::string Reply::wire() const {
-  std::string out = std::to_string(code);
-  out += ' ';
-  if (*enhanced != '\0') {
-    out += enhanced;
-    out += ' ';
-  }
-  out += text;
-  out += "\r\n";
-  return out;
-}
-
-std::string multiline_reply(int code, const std::vector<std::string>& lines) {
+std::string multiline_wire(int code, const std::vector<std::string>& lines) {
   std::string out;
   const std::string prefix = std::to_string(code);
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -44,6 +30,21 @@ std::string multiline_reply(int code, const std::vector<std::string>& lines) {
     out += lines[i];
     out += "\r\n";
   }
+  return out;
+}
+
+}  // namespace
+
+std::string Reply::wire() const {
+  if (!lines.empty()) return multiline_wire(code, lines);
+  std::string out = std::to_string(code);
+  out += ' ';
+  if (*enhanced != '\0') {
+    out += enhanced;
+    out += ' ';
+  }
+  out += text;
+  out += "\r\n";
   return out;
 }
 
@@ -59,6 +60,11 @@ Reply greeting(std::string_view hostname) {
 }
 Reply helo(std::string_view hostname) {
   return make(250, "", std::string(hostname));
+}
+Reply ehlo(std::vector<std::string> lines) {
+  Reply reply = make(250, "", {});
+  reply.lines = std::move(lines);
+  return reply;
 }
 Reply ok() {
   return make(250, "2.0.0", "Ok");
@@ -210,6 +216,10 @@ Reply too_many_commands(std::string_view hostname) {
 }
 Reply timeout(std::string_view hostname) {
   return make(421, "4.4.2", std::string(hostname) + " timeout, closing connection");
+}
+Reply busy_idle_closed(std::string_view hostname) {
+  return make(421, "4.7.0",
+              std::string(hostname) + " too busy, closing idle connection; try again later");
 }
 Reply command_line_never_ends(std::string_view hostname) {
   return make(421, "4.7.0",

@@ -23,21 +23,21 @@ struct Reply {
   const char* enhanced = "";  // "" when the reply carries none (see above)
   std::string text;
   bool peer_fault = false;  // counts towards Limits::max_errors
+  // A multi-line reply (RFC 5321 §4.2.1) when not empty: these lines instead of `text`.
+  std::vector<std::string> lines;
 
   bool empty() const { return code == 0; }
-  // "250 2.1.0 Sender ok\r\n".
+  // "250 2.1.0 Sender ok\r\n"; multi-line "250-first\r\n250-...\r\n250 last\r\n".
   std::string wire() const;
 };
 
-// A multi-line reply: "250-first\r\n250-...\r\n250 last\r\n" (RFC 5321 §4.2.1).
-// REQUIRES: !lines.empty().
-std::string multiline_reply(int code, const std::vector<std::string>& lines);
-
 namespace replies {
 
-Reply none();  // handler wrote its reply itself, or the reply is deferred
+Reply none();  // the reply is deferred (after a BDAT chunk), or close_with() sent it
 Reply greeting(std::string_view hostname);
 Reply helo(std::string_view hostname);
+// EHLO's success (RFC 5321 §4.1.1.1): the hostname line, then one extension a line.
+Reply ehlo(std::vector<std::string> lines);
 Reply ok();
 Reply sender_ok();
 Reply recipient_ok();
@@ -80,6 +80,8 @@ Reply commit_failed(const core::Error& error);
 Reply too_many_errors(std::string_view hostname);
 Reply too_many_commands(std::string_view hostname);
 Reply timeout(std::string_view hostname);
+// Idle eviction under load (net/idle_eviction.h): RFC 5321 §3.8, 421 then close.
+Reply busy_idle_closed(std::string_view hostname);
 Reply command_line_never_ends(std::string_view hostname);
 Reply other_protocol();
 Reply local_error_closing(std::string_view hostname);

@@ -1,8 +1,6 @@
 // The SMTP listener: admits connections and gives each a Conversation.
 #include "smtp/server.h"
 
-#include <cstdio>
-
 #include "smtp/conversation.h"
 
 namespace postern::smtp {
@@ -11,7 +9,7 @@ Server::Server(ServerOptions options, ServerDeps deps)
     : options_(std::move(options)),
       deps_(std::move(deps)),
       limits_(std::make_shared<const Limits>(options_.limits)),
-      started_at_(static_cast<std::uint64_t>(core::unix_seconds(deps_.clock.now()))) {}
+      session_ids_(static_cast<std::uint64_t>(core::unix_seconds(deps_.clock.now()))) {}
 
 Server::~Server() {
   stop();
@@ -33,11 +31,7 @@ core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptio
 
 net::ConnectionHandler* Server::accept(net::Connection& conn) {
   conn.set_limits(options_.buffers);
-  // Session ids stay unique across restarts: start time, then a counter.
-  char id[40];
-  std::snprintf(id, sizeof id, "%llx%llx", static_cast<unsigned long long>(started_at_),
-                static_cast<unsigned long long>(next_session_++));
-  Peer peer{conn.peer_address(), conn.tls_active(), id};
+  Peer peer{conn.peer_address(), conn.tls_active(), session_ids_.next()};
   // Made before `peer` is moved: argument evaluation order is unspecified.
   Delivery delivery(deps_.env, deps_.writer, deps_.executor, deps_.clock, deps_.dedup_settings,
                     peer.address, peer.session_id);

@@ -16,6 +16,7 @@
 #include "core/executor.h"
 #include "dedup/policy.h"
 #include "net/listener.h"
+#include "net/session_ids.h"
 #include "smtp/limits.h"
 #include "store/env.h"
 #include "store/writer.h"
@@ -65,8 +66,7 @@ class Server {
   ServerDeps deps_;
   std::shared_ptr<const Limits> limits_;  // sessions keep the Limits they started with
   std::unique_ptr<net::Listener> listener_;
-  std::uint64_t started_at_;
-  std::uint64_t next_session_ = 1;
+  net::SessionIds session_ids_;
 };
 
 }  // namespace postern::smtp

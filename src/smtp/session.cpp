@@ -21,8 +21,6 @@ const char* to_string(AbortReason reason) noexcept {
       return "timeout";
     case AbortReason::reset:
       return "reset";
-    case AbortReason::tls_started:
-      return "tls_started";
   }
   return "unknown";
 }
@@ -129,6 +127,8 @@ void Session::dispatch(std::string_view line) {
     return;
   }
   answer((this->*(it->handler))(command.args));
+  // RFC 3207 §4: the 220 to STARTTLS goes out in the clear, then the handshake starts.
+  if (state_ == State::tls_pending) host_.start_tls();
 }
 
 std::string_view Session::what_to_do() const {
@@ -299,9 +299,8 @@ void Session::on_committed(core::Result<void> outcome) {
     answer(replies::queued(id));
     return;
   }
+  // The glue that ran the delivery has logged the failure (event=delivery-failed).
   const core::Error& error = outcome.error();
-  POSTERN_LOG_WARN("smtp %s event=commit-failed id=%s error=%s where=%s", peer_.session_id.c_str(),
-                   id.c_str(), core::to_string(error.code), error.where);
   answer(replies::commit_failed(error));
   // DESIGN.md "When things fail": after a fatal store error no new transaction starts.
   if (error.code == core::Errc::fatal) close_with(replies::local_error_closing(limits_.hostname));
@@ -326,6 +325,24 @@ void Session::on_timeout() {
     return;
   }
   close_with(replies::timeout(limits_.hostname), AbortReason::timeout);
+}
+
+bool Session::awaiting_command() const {
+  static constexpr StateSet kAwaiting{State::connected, State::ready, State::mail, State::rcpt,
+                                      State::tls_pending};
+  return kAwaiting.contains(state_) && framing_ == Framing::line;
+}
+
+void Session::on_evicted() {
+  if (state_ == State::closed) return;
+  POSTERN_LOG_INFO("smtp %s event=evicted state=%s", peer_.session_id.c_str(), state_name());
+  if (state_ == State::tls_pending) {
+    // As on_timeout: mid-handshake a plaintext 421 would only corrupt the TLS stream.
+    enter(State::closed);
+    host_.close();
+    return;
+  }
+  close_with(replies::busy_idle_closed(limits_.hostname));
 }
 
 void Session::on_disconnect() {

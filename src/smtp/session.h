@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/enum_set.h"
 #include "core/result.h"
 #include "smtp/data_reader.h"
 #include "smtp/host.h"
@@ -71,6 +72,13 @@ class Session final : private DataReader::Sink {
   void on_timeout();
   // The peer went away: mid-message, message_abort(connection_lost). No close() call.
   void on_disconnect();
+  // Idle eviction (net/idle_eviction.h): true while waiting for a command line with no
+  // message bytes under way (greeted, after EHLO, or with an envelope before DATA/BDAT),
+  // or for the client's TLS handshake after STARTTLS.
+  bool awaiting_command() const;
+  // The listener closes this idle session for a newcomer or under stress: 421 4.7.0 and
+  // close (only close mid-handshake). REQUIRES: awaiting_command().
+  void on_evicted();
 
   // The RFC 5321 §4.5.3.2 timer that applies now; zero once closed.
   std::chrono::seconds current_timeout() const;
@@ -92,16 +100,7 @@ class Session final : private DataReader::Sink {
   // still carries a chunk that must be read past (RFC 3030 §3).
   enum class Framing : std::uint8_t { line, discard_line, data_body, chunk };
 
-  class StateSet {
-   public:
-    constexpr StateSet(std::initializer_list<State> states) {
-      for (State s : states) bits_ |= 1u << static_cast<unsigned>(s);
-    }
-    constexpr bool contains(State s) const { return (bits_ >> static_cast<unsigned>(s)) & 1u; }
-
-   private:
-    std::uint32_t bits_ = 0;
-  };
+  using StateSet = core::EnumSet<State>;
   using Handler = Reply (Session::*)(std::string_view args);
   struct Command {
     std::string_view verb;

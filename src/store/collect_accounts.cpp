@@ -105,6 +105,11 @@ Result<std::uint64_t> add_collect_account(WriteTxn& txn, CollectAccount account)
   return id;
 }
 
+Result<void> update_collect_account(WriteTxn& txn, const CollectAccount& account) {
+  if (auto old = find_collect_account(txn, account.id); !old) return old.error();
+  return txn.put(Db::collect_accounts, encode_u64(account.id), encode(account));
+}
+
 Result<void> drop_collect_account(WriteTxn& txn, std::uint64_t id) {
   if (auto r = txn.del(Db::collect_accounts, encode_u64(id)); !r) {
     if (r.error().code == Errc::not_found)

@@ -60,6 +60,9 @@ Result<CollectAccount> decode_collect_account(std::uint64_t id, std::string_view
 
 // Adds `account` (id allocated, returned). The mailbox must be a user (not_found "user").
 Result<std::uint64_t> add_collect_account(WriteTxn& txn, CollectAccount account);
+// Rewrites an existing account's row (same id): a new pin or password keeps
+// the collected UIDLs (not_found "collect-account").
+Result<void> update_collect_account(WriteTxn& txn, const CollectAccount& account);
 // Removes the account, its status and every collected row (not_found "collect-account").
 Result<void> drop_collect_account(WriteTxn& txn, std::uint64_t id);
 Result<std::vector<CollectAccount>> list_collect_accounts(Txn& txn);

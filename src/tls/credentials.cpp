@@ -13,6 +13,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
+#include "core/fd.h"
 #include "tls/error.h"
 
 namespace postern::tls {
@@ -39,67 +40,21 @@ bool exists(const std::string& path) {
 }
 
 core::Result<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return make_error(errno == ENOENT ? Errc::not_found : Errc::io, "open tls file", errno);
-  std::string data;
-  char chunk[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return make_error(Errc::io, "read tls file", err);
-    }
-    if (n == 0) break;
-    data.append(chunk, static_cast<std::size_t>(n));
-    if (data.size() > (1u << 20)) {  // a certificate chain is a few KiB
-      ::close(fd);
-      return make_error(Errc::invalid, "tls file too large");
-    }
-  }
-  ::close(fd);
+  auto fd = core::open_fd(path, O_RDONLY, "open tls file");
+  if (!fd) return fd.error();
+  auto data = core::read_to_end(fd->get(), 1u << 20, "read tls file");  // a chain is a few KiB
+  if (!data && data.error().code == Errc::invalid)
+    return make_error(Errc::invalid, "tls file too large");
   return data;
 }
 
 // Writes and fsyncs a whole file; `mode` applies even when the file existed.
 core::Result<void> write_synced(const std::string& path, std::string_view data, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return make_error(Errc::io, "create tls file", errno);
-  if (::fchmod(fd, mode) != 0) {
-    int err = errno;
-    ::close(fd);
-    return make_error(Errc::io, "chmod tls file", err);
-  }
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return make_error(err == ENOSPC ? Errc::full : Errc::io, "write tls file", err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return make_error(Errc::io, "fsync tls file", err);
-  }
-  ::close(fd);
-  return {};
-}
-
-core::Result<void> fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return make_error(Errc::io, "open tls dir", errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return make_error(Errc::io, "fsync tls dir", err);
-  return {};
+  auto fd = core::open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, "create tls file", mode);
+  if (!fd) return fd.error();
+  if (::fchmod(fd->get(), mode) != 0) return make_error(Errc::io, "chmod tls file", errno);
+  if (auto r = core::write_all(fd->get(), data, "write tls file"); !r) return r;
+  return core::sync_fd(fd->get(), "fsync tls file");
 }
 
 // The hex SHA-256 of a certificate's DER: its line in tls/self-signed.
@@ -131,7 +86,7 @@ core::Result<void> write_marker(const Paths& paths, const std::string& text) {
   if (::rename(paths.marker_new.c_str(), paths.marker.c_str()) != 0) {
     return make_error(Errc::io, "rename self-signed marker", errno);
   }
-  return fsync_dir(paths.dir);
+  return core::sync_dir(paths.dir, "fsync tls dir");
 }
 
 // Generates a pair and installs it as postern's own. Its fingerprint is added to the marker
@@ -225,7 +180,7 @@ core::Result<void> Credentials::install(const std::string& data_dir, std::string
   if (::rename(paths.cert_new.c_str(), paths.cert.c_str()) != 0) {
     return make_error(Errc::io, "rename cert.pem.new", errno);
   }
-  return fsync_dir(paths.dir);
+  return core::sync_dir(paths.dir, "fsync tls dir");
 }
 
 core::Result<std::shared_ptr<Credentials>> Credentials::load_or_create(const std::string& data_dir,

@@ -2,14 +2,20 @@
 """growth_bench: costs as the store grows (issue 16 §3), with the shipped host defaults.
 
 usage: growth_bench.py POSTERN_BINARY [--tools DIR] [--quick] [--keep] [--sizes 10,1000,...]
+                      [--pop3-only]
 
 One mailbox (bob@example.org) is filled to each size in turn (default 10, 1 000, 10 000,
 100 000; --quick: 10 and 200) with `postern import --maildir` of a generated Maildir of 1 KB
 messages, the server stopped; the fill time is printed. At each size, with the server running:
   pop3 login    connect -> "+OK" after PASS (pays one PBKDF2 run at the shipped iterations)
   uidl / stat / list   the command's time, whole reply read
+  lag login / UIDL / LIST   loop_lag_max_ms (below) over that step alone: the login (the
+                maildrop snapshot), the UIDL reply, STAT + LIST; the worst of the sessions
   rss           postern's VmRSS with the session open, after UIDL and LIST, and of it
                 RssAnon: its own memory, without LMDB's mapped file pages
+  session       RssAnon with the session open minus RssAnon just before it connected, on a
+                freshly started server (the first session at each size): what one session
+                of that maildrop costs
   overview      GET /api/status over HTTP with an admin session (the page's refresh)
   lag           loop_lag_max_ms from /api/status: the largest timer delay on the loop
                 during that step (the probe in src/app/loop_lag.cpp); "idle" is one second
@@ -18,7 +24,8 @@ Medians of 3 (--quick: 1). SMTP ingest (tests/bench/smtp_load, 10 connections, 1
 second mailbox) runs on the empty store and again at the largest size, with postern's CPU
 seconds (utime + stime of /proc/PID/stat) per 1 000 messages. The only settings changed from
 the host board are the ports (0: any free port); each is printed. Loopback only; every wait is
-bounded. Exit 0 when every step succeeded, 1 otherwise, 2 on bad usage.
+bounded. --pop3-only leaves out the SMTP ingest and the overview. Exit 0 when every step
+succeeded, 1 otherwise, 2 on bad usage.
 """
 import http.client
 import json
@@ -172,24 +179,33 @@ def write_maildir(root, start, count):
 
 
 def pop3_session(server):
-    """Timings (s) of one POP3 session and postern's VmRSS (kB) with it open."""
+    """Timings (s) of one POP3 session, postern's memory (kB) and the loop lag (ms) per step."""
+    server.lag_ms()  # closes the previous interval: each lag below covers one step
+    _, anon0 = server.rss_kb()
     t0 = time.perf_counter()
     pop = poplib.POP3("127.0.0.1", server.ports["pop3"], timeout=120 * SCALE)
     pop.user(USER)
     pop.pass_(PASSWORD)
     t1 = time.perf_counter()
+    lag_login = server.lag_ms()
+    t1b = time.perf_counter()
     _, uidl, _ = pop.uidl()
     t2 = time.perf_counter()
+    lag_uidl = server.lag_ms()
+    t2b = time.perf_counter()
     count, _ = pop.stat()
     t3 = time.perf_counter()
     _, listing, _ = pop.list()
     t4 = time.perf_counter()
+    lag_list = server.lag_ms()
     rss, anon = server.rss_kb()
     pop.quit()
     if not (len(uidl) == len(listing) == count):
         die(f"UIDL {len(uidl)}, LIST {len(listing)} and STAT {count} disagree")
-    return {"login": t1 - t0, "uidl": t2 - t1, "login_uidl": t2 - t0, "stat": t3 - t2,
-            "list": t4 - t3, "rss": rss, "anon": anon, "count": count}
+    return {"login": t1 - t0, "uidl": t2 - t1b, "login_uidl": (t1 - t0) + (t2 - t1b),
+            "stat": t3 - t2b, "list": t4 - t3, "rss": rss, "anon": anon,
+            "session": anon - anon0, "count": count, "lag_login": lag_login,
+            "lag_uidl": lag_uidl, "lag_list": lag_list}
 
 
 def smtp_ingest(server, load, messages):
@@ -216,7 +232,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     binary = os.path.abspath(args.pop(0))
-    quick = keep = False
+    quick = keep = pop3_only = False
     tools = os.path.join(os.path.dirname(binary), "tests", "bench")
     sizes = None
     while args:
@@ -225,6 +241,8 @@ def main(argv):
             quick = True
         elif a == "--keep":
             keep = True
+        elif a == "--pop3-only":
+            pop3_only = True
         elif a == "--tools" and args:
             tools = args.pop(0)
         elif a == "--sizes" and args:
@@ -255,14 +273,15 @@ def main(argv):
         server.cli("user", "add", USER, stdin=PASSWORD + "\n")
         server.cli("user", "add", INGEST_USER, stdin=PASSWORD + "\n")
 
-        server.start()
-        server.lag_ms()
-        rate0, p50_0, cpu0 = smtp_ingest(server, load, ingest_n)
-        lag = server.lag_ms()
-        print(f"smtp ingest, empty store: {rate0:.0f} msg/s, p50 {p50_0:.2f} ms, "
-              f"{cpu0:.3f} CPU s per 1000 msgs, loop lag max {lag:.1f} ms "
-              f"({ingest_n} x 1 KB, 10 connections)", flush=True)
-        server.stop()
+        if not pop3_only:
+            server.start()
+            server.lag_ms()
+            rate0, p50_0, cpu0 = smtp_ingest(server, load, ingest_n)
+            lag = server.lag_ms()
+            print(f"smtp ingest, empty store: {rate0:.0f} msg/s, p50 {p50_0:.2f} ms, "
+                  f"{cpu0:.3f} CPU s per 1000 msgs, loop lag max {lag:.1f} ms "
+                  f"({ingest_n} x 1 KB, 10 connections)", flush=True)
+            server.stop()
 
         rows = []
         stored = 0
@@ -282,42 +301,54 @@ def main(argv):
             sessions = [pop3_session(server) for _ in range(runs)]
             if sessions[0]["count"] != size:
                 die(f"the mailbox holds {sessions[0]['count']} messages, expected {size}")
-            lag_pop3 = server.lag_ms()
-            reads = [server.status() for _ in range(runs)]
-            overview = statistics.median(t for t, _ in reads)
-            lag_overview = max([server.lag_ms()] +
-                               [o.get("loop_lag_max_ms", float("nan")) for _, o in reads])
+            overview = lag_overview = float("nan")
+            if not pop3_only:
+                reads = [server.status() for _ in range(runs)]
+                overview = statistics.median(t for t, _ in reads)
+                lag_overview = max([server.lag_ms()] +
+                                   [o.get("loop_lag_max_ms", float("nan")) for _, o in reads])
             med = {k: statistics.median(s[k] for s in sessions) for k in sessions[0]}
-            rows.append((size, added, fill, med, lag_idle, lag_pop3, overview, lag_overview))
+            for k in ("lag_login", "lag_uidl", "lag_list"):
+                med[k] = max(s[k] for s in sessions)
+            med["session"] = sessions[0]["session"]  # the fresh server's first session
+            rows.append((size, added, fill, med, lag_idle, overview, lag_overview))
             print(f"{size} messages: fill +{added} in {fill:.1f} s; login {ms(med['login'])} ms, "
-                  f"UIDL {ms(med['uidl'])} ms, STAT {ms(med['stat'])} ms, LIST "
-                  f"{ms(med['list'])} ms, RSS {med['rss'] / 1024:.1f} MiB (anon {med['anon'] / 1024:.1f}), lag idle {lag_idle:.1f} "
-                  f"ms, POP3 {lag_pop3:.1f} ms; "
-                  f"overview {ms(overview)} ms, lag {lag_overview:.1f} ms", flush=True)
+                  f"UIDL {ms(med['uidl'])} ms, login->UIDL {ms(med['login_uidl'])} ms, STAT "
+                  f"{ms(med['stat'])} ms, LIST {ms(med['list'])} ms, session "
+                  f"{med['session'] / 1024:.1f} MiB, RSS {med['rss'] / 1024:.1f} MiB (anon "
+                  f"{med['anon'] / 1024:.1f}); lag idle {lag_idle:.1f} ms, login "
+                  f"{med['lag_login']:.1f} ms, UIDL {med['lag_uidl']:.1f} ms, LIST "
+                  f"{med['lag_list']:.1f} ms; overview {ms(overview)} ms, lag "
+                  f"{lag_overview:.1f} ms", flush=True)
             if size != sizes[-1]:
                 server.stop()
 
-        rate1, p50_1, cpu1 = smtp_ingest(server, load, ingest_n)
-        lag = server.lag_ms()
-        print(f"smtp ingest, {stored} stored: {rate1:.0f} msg/s, p50 {p50_1:.2f} ms, "
-              f"{cpu1:.3f} CPU s per 1000 msgs, loop lag max {lag:.1f} ms", flush=True)
+        if not pop3_only:
+            rate1, p50_1, cpu1 = smtp_ingest(server, load, ingest_n)
+            lag = server.lag_ms()
+            print(f"smtp ingest, {stored} stored: {rate1:.0f} msg/s, p50 {p50_1:.2f} ms, "
+                  f"{cpu1:.3f} CPU s per 1000 msgs, loop lag max {lag:.1f} ms", flush=True)
         worst = server.status()[1].get("loop_lag_max_total_ms", float("nan"))
         server.stop()
 
         print()
-        print(f"| messages | fill (import) | login | UIDL | login→UIDL | STAT | LIST | RSS (anon) | "
-              f"lag idle 1 s | lag POP3 | overview | lag overview |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for size, added, fill, m, lag_i, lag_p, ov, lag_o in rows:
+        print("| messages | fill (import) | login | UIDL | login→UIDL | STAT | LIST | session | "
+              "RSS (anon) | lag idle 1 s | lag login | lag UIDL | lag LIST | overview | "
+              "lag overview |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for size, added, fill, m, lag_i, ov, lag_o in rows:
             print(f"| {size:,} | +{added:,} in {fill:.1f} s | {ms(m['login'])} ms | "
                   f"{ms(m['uidl'])} ms | {ms(m['login_uidl'])} ms | {ms(m['stat'])} ms | "
-                  f"{ms(m['list'])} ms | {m['rss'] / 1024:.1f} ({m['anon'] / 1024:.1f}) MiB | {lag_i:.1f} ms | {lag_p:.1f} ms | "
+                  f"{ms(m['list'])} ms | {m['session'] / 1024:.1f} MiB | "
+                  f"{m['rss'] / 1024:.1f} ({m['anon'] / 1024:.1f}) MiB | {lag_i:.1f} ms | "
+                  f"{m['lag_login']:.1f} ms | {m['lag_uidl']:.1f} ms | {m['lag_list']:.1f} ms | "
                   f"{ms(ov)} ms | {lag_o:.1f} ms |")
-        print()
-        print("| SMTP 1 KB, 10 connections | msg/s | p50 | CPU s / 1000 msgs |")
-        print("|---|---:|---:|---:|")
-        print(f"| empty store | {rate0:.0f} | {p50_0:.2f} ms | {cpu0:.3f} |")
-        print(f"| {stored:,} stored | {rate1:.0f} | {p50_1:.2f} ms | {cpu1:.3f} |")
+        if not pop3_only:
+            print()
+            print("| SMTP 1 KB, 10 connections | msg/s | p50 | CPU s / 1000 msgs |")
+            print("|---|---:|---:|---:|")
+            print(f"| empty store | {rate0:.0f} | {p50_0:.2f} ms | {cpu0:.3f} |")
+            print(f"| {stored:,} stored | {rate1:.0f} | {p50_1:.2f} ms | {cpu1:.3f} |")
         print(f"loop lag max since start of the last server: {worst:.1f} ms; "
               f"load average {open('/proc/loadavg').read().split()[:3]}")
         print("PASS: zero errors")

@@ -6,13 +6,17 @@ usage: admin_e2e.py POSTERN_BINARY
 listening after SIGHUP, the new one does not), allow_duplicates applies at the SIGHUP
 (the next retry is stored), and the reload log line names both. `postern events --json`
 is parseable JSON lines; `postern events` speaks sentences. Piped passwords: two lines
-that differ are refused.
+that differ are refused. Typed passwords (a real pseudo-terminal): prompted twice on the
+terminal, never echoed, refused when the two differ.
 """
 import json
+import os
 import signal
 import smtplib
 import socket
+import subprocess
 import sys
+import termios
 
 from harness import Checks, Postern, scaled, wait_for
 
@@ -44,6 +48,45 @@ def send_twice(server):
     return len([m for m in server.export().get(USER, []) if b"Subject: twice" in m])
 
 
+def typed_on_terminal(server, args, lines):
+    """Runs a CLI command with a pseudo-terminal as stdin, stdout and stderr, and types each
+    line once its prompt is shown and echo is off (the state the command holds until the
+    line is read, so this waits on no timing). Returns (exit code, all the terminal showed)."""
+    master, slave = os.openpty()
+    shown = bytearray()
+
+    def read_shown():
+        try:
+            while True:
+                chunk = os.read(master, 4096)
+                if not chunk:
+                    return
+                shown.extend(chunk)
+        except BlockingIOError:
+            return
+
+    os.set_blocking(master, False)
+    proc = subprocess.Popen([server.binary, *args, "--data", server.data], stdin=slave,
+                            stdout=slave, stderr=slave, close_fds=True)
+    try:
+        for n, line in enumerate(lines, start=1):
+            def prompted_without_echo():
+                read_shown()
+                prompts = shown.count(b"New password: ") + shown.count(b"Repeat it: ")
+                return prompts >= n and not termios.tcgetattr(slave)[3] & termios.ECHO
+            wait_for(prompted_without_echo, 15, f"prompt {n} with echo off")
+            os.write(master, line.encode() + b"\n")
+        code = proc.wait(timeout=scaled(60))
+        read_shown()
+        return code, shown.decode(errors="replace")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+
+
 def main():
     checks = Checks()
     server = Postern(BINARY)
@@ -58,6 +101,28 @@ def main():
             assert "amy@example.org" not in server.cli("user", "list").stdout
         checks.run("user add refuses two different piped password lines",
                    differing_password_lines_refused)
+
+        def typed_password_not_echoed():
+            code, shown = typed_on_terminal(server, ["user", "passwd", USER],
+                                            ["typed-pw-42", "typed-pw-42"])
+            assert code == 0, shown
+            assert "New password: " in shown and "Repeat it: " in shown, shown
+            assert "typed-pw-42" not in shown, shown
+            latest = server.events("admin")[0]["fields"]
+            assert latest == {"by": "cli", "action": "user-passwd", "address": USER}, latest
+        checks.run("user passwd on a terminal prompts twice and echoes nothing",
+                   typed_password_not_echoed)
+
+        def typed_passwords_differ():
+            before = len(server.events("admin"))
+            code, shown = typed_on_terminal(server, ["user", "passwd", USER],
+                                            ["typed-pw-43", "typed-pw-44"])
+            assert code == 1, shown
+            assert "the passwords differ" in shown, shown
+            assert "typed-pw-4" not in shown, shown
+            assert len(server.events("admin")) == before, "a refused change left an event"
+        checks.run("user passwd on a terminal refuses two different passwords",
+                   typed_passwords_differ)
 
         server.start()
         old_pop3 = server.ports["pop3"]

@@ -28,22 +28,6 @@ else
     tr '()\n' '   ' | sed 's/^set *POSTERN_FUZZ_TARGETS//')"
 fi
 
-# Targets whose smoke currently finds a failure that is reported and not fixed yet
-# (issue 15 stays open): each is named in the README with what it found. They still
-# build; run them by name to reproduce.
-known_failing=" maildir_import address "
-if [ $# -eq 0 ]; then
-  kept=()
-  for t in "${targets[@]}"; do
-    if [[ "$known_failing" == *" $t "* ]]; then
-      echo "run_smoke: $t left out: known open failure (README, Fuzz)" >&2
-    else
-      kept+=("$t")
-    fi
-  done
-  targets=("${kept[@]}")
-fi
-
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

@@ -97,6 +97,7 @@ function enterMain() {
   refresh();
   loadMailboxes();
   loadSettings();
+  if (typeof loadCollect === 'function') loadCollect();  // collect.js
   clearInterval(state.timer);
   state.timer = setInterval(refresh, 10000);
 }

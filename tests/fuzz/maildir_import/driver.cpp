@@ -6,9 +6,12 @@
 // file name up to the first '/' (a NUL becomes 'x'; empty, "." and ".." become "m"), then
 // the file's bytes. Everything lives under /dev/shm when it exists (no disk syncs).
 //
-// Invariants: import succeeds and counts one message per file; the store passes the deep
-// consistency check (store/check.h); export gives back every file byte for byte, with the
-// documented normalisation of the name only (maildir.h): our own names keep their
+// Invariants: import succeeds and counts one message per file, and its byte count is the
+// stored form's size; the store passes the deep consistency check (store/check.h); export
+// gives back every file in the stored form (store/FORMAT.md "Stored form": every line ends
+// in CRLF, the last one included; computed here from that rule, not by the store's code),
+// so a file already in that form comes back byte for byte; the name gets the documented
+// normalisation only (maildir.h): our own names keep their
 // received time, unique id (unless 0, "not allocated", or too large to restore, see
 // mailbox.h) and the S flag; foreign names get the file's mtime and a fresh id and keep
 // the S flag; no two messages share a unique id.
@@ -80,6 +83,19 @@ std::string read_file(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The stored form, from FORMAT.md's rule alone (RFC 5322 §2.3): a LF not preceded by CR
+// becomes CRLF, a lone CR elsewhere stays content, and a last line without its LF is
+// completed ("\n" after a final CR, "\r\n" otherwise). An empty file stays empty.
+std::string stored_form(std::string_view file) {
+  std::string out;
+  for (std::size_t i = 0; i < file.size(); ++i) {
+    if (file[i] == '\n' && (i == 0 || file[i - 1] != '\r')) out += '\r';
+    out += file[i];
+  }
+  if (!out.empty() && out.back() != '\n') out += out.back() == '\r' ? "\n" : "\r\n";
+  return out;
+}
+
 struct TempDir {
   fs::path path;
   TempDir() {
@@ -143,7 +159,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto imported = store::import_maildir(**env, (dir.path / "in").string());
   require(imported.has_value());
   require(imported->messages == files.size() && imported->mailboxes == 1);
-  require(imported->bytes == body.size() * files.size());
+  const std::string stored = stored_form(body);
+  require(imported->bytes == stored.size() * files.size());
   auto checked = store::check_consistency(**env, /*deep=*/true);
   require(checked.has_value());
 
@@ -151,7 +168,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(exported.has_value() && exported->messages == files.size());
   std::set<unsigned long long> ids;
   std::multiset<std::string> got, want;
-  for (const auto& [n, f] : files) want.insert(f.bytes);
+  for (const auto& [n, f] : files) want.insert(stored_form(f.bytes));
   const fs::path out_box = dir.path / "out" / "bob@example.org";
   require(fs::is_empty(out_box / "new") && fs::is_empty(out_box / "tmp"));
   for (const auto& entry : fs::directory_iterator(out_box / "cur")) {
@@ -164,7 +181,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Which input file it was: the same bytes, and our own name's fields when restored.
     bool matched = false;
     for (const auto& [in_name, in] : files) {
-      if (in.bytes != bytes || seen_flag(in_name) != seen_flag(out_name)) continue;
+      if (stored_form(in.bytes) != bytes || seen_flag(in_name) != seen_flag(out_name)) continue;
       auto named = parse_ours(in_name);
       if (named && named->unique_id != 0 && named->unique_id < store::kMaxRestoredUniqueId) {
         if (named->received == ours->received && named->unique_id == ours->unique_id)

@@ -46,6 +46,36 @@ TEST_CASE("a U-label and its A-label give the same canonical domain") {
   CHECK(domain("ドメイン.テスト") == "xn--eckwd4c7c.xn--zckzah");
 }
 
+TEST_CASE("an xn-- label must be the A-label of a valid U-label (RFC 5891 §5.4)") {
+  // Fuzz finding (tests/fuzz/address): libidn2 decodes these but they are not A-labels.
+  // "xn--4nk" is U+323F PARENTHESIZED IDEOGRAPH ALLIANCE, DISALLOWED in IDNA2008; its
+  // display form "㈿" was then refused, so a key shown to the owner could not be typed back.
+  for (const char* bad : {"xn--4nk", "xn--4nk.example", "G@XN--EHe--EHe-Kpe",
+                          // "ehe--ehe" + U+02DB OGONEK (DISALLOWED, UTS #46 maps it away)
+                          "xn--ehe--ehe-kpe.example",
+                          // u + U+0308: decodes to a U-label that is not in NFC
+                          "xn--u-ccb.example",
+                          // SOFT HYPHEN, mapped away by UTS #46, leaves "xn--4nke"
+                          "xn\xc2\xad--4nke.zrg"}) {
+    CAPTURE(bad);
+    auto r = std::string_view(bad).find('@') == std::string_view::npos
+                 ? canonical_domain(bad).has_value()
+                 : parse_mailbox(bad).has_value();
+    CHECK_FALSE(r);
+  }
+  Error e = domain_error("xn--4nk.example");
+  CHECK(e.reason == Reason::idna);
+  CHECK(e.label == "xn--4nk");
+  CHECK(explain(e).rfind("'xn--4nk.example' is not a valid domain name: the label 'xn--4nk' is not "
+                         "valid under IDNA2008 (",
+                         0) == 0);
+  // A valid A-label in any letter case still canonicalises, and its display form with it.
+  CHECK(domain("xn--Bcher-KVA.example") == "xn--bcher-kva.example");
+  CHECK(domain("xn--fa-hia.de") == "xn--fa-hia.de");
+  CHECK(domain("xn\xc2\xad--bcher-kva.example") == "xn--bcher-kva.example");
+  CHECK(domain(display_domain("xn--eckwd4c7c.xn--zckzah")) == "xn--eckwd4c7c.xn--zckzah");
+}
+
 TEST_CASE("ASCII domains keep the rules and keys postern always had") {
   CHECK(domain("Example.ORG") == "example.org");
   CHECK(domain("mail-1.example.org") == "mail-1.example.org");

@@ -96,3 +96,44 @@ TEST_CASE("The limiter forgets the oldest address when its table is full") {
   CHECK(limiter.allow("a", clock.now()));  // so it may go again ("b" forgotten now)
   CHECK_FALSE(limiter.allow("c", clock.now()));
 }
+
+TEST_CASE("With skip_loopback the auto-tracer leaves loopback peers alone") {
+  core::ManualClock clock;
+  RecordingStarter starter;
+  diag::AutoTracePolicy policy;
+  policy.skip_loopback = true;
+  diag::AutoTracer tracer(starter, clock, policy, nullptr);
+  CHECK_FALSE(tracer.on_broken_session("127.0.0.1"));
+  CHECK_FALSE(tracer.on_broken_session("::1"));
+  CHECK_FALSE(tracer.on_broken_session("::ffff:127.0.0.5"));
+  CHECK(tracer.on_broken_session("192.0.2.1"));
+  CHECK(starter.started == std::vector<std::string>{"192.0.2.1"});
+}
+
+TEST_CASE(
+    "The auto-trace event text names peer, hops, reach, last-hop loss and RTT, and the path") {
+  diag::TraceResult r;
+  r.outcome = diag::TraceOutcome::reached;
+  diag::HopResult h1;
+  h1.ttl = 1;
+  h1.address = "192.168.1.1";
+  h1.sent = 3;
+  h1.received = 3;
+  h1.rtt_avg_us = 800;
+  diag::HopResult h2;
+  h2.ttl = 2;
+  h2.sent = 3;
+  diag::HopResult h3;
+  h3.ttl = 3;
+  h3.address = "203.0.113.9";
+  h3.sent = 3;
+  h3.received = 2;
+  h3.rtt_avg_us = 23'450;
+  r.hops = {h1, h2, h3};
+  CHECK(diag::auto_trace_event_text("203.0.113.9", r) ==
+        "peer=203.0.113.9 hops=3 reached=yes loss=33 rtt_ms=23.4 path=192.168.1.1,*,203.0.113.9");
+  diag::TraceResult failed;
+  failed.error = "socket-eperm";
+  CHECK(diag::auto_trace_event_text("192.0.2.1", failed) ==
+        "peer=192.0.2.1 hops=0 reached=no loss=100 rtt_ms=- error=socket-eperm");
+}

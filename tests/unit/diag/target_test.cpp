@@ -84,3 +84,27 @@ TEST_CASE("The classic router diagnostics injection strings are all refused") {
   CHECK_FALSE(diag::validate_target(std::string("a\0b", 3)));
   CHECK_FALSE(diag::validate_target(std::string(300, 'a')));
 }
+
+TEST_CASE("Every validation error has a sentence that does not echo the input") {
+  for (const char* bad : {"", "127.0.0.1; reboot", "a..b", "1.2.3", "$(reboot)"}) {
+    auto r = diag::validate_target(bad);
+    REQUIRE_FALSE(r);
+    const std::string s = diag::describe_target_error(r.error());
+    CHECK(s.size() > 20);
+    CHECK(s.find("reboot") == std::string::npos);
+  }
+  CHECK(diag::describe_target_error(*&diag::validate_target("x y").error()).find("only a host") !=
+        std::string::npos);
+}
+
+TEST_CASE("Loopback is 127.0.0.0/8, ::1 and their mapped form; nothing else") {
+  for (const char* a : {"127.0.0.1", "127.255.0.9", "::1", "::ffff:127.0.0.1"}) {
+    CAPTURE(a);
+    CHECK(diag::is_loopback(a));
+  }
+  for (const char* a :
+       {"128.0.0.1", "10.0.0.1", "::2", "::ffff:10.0.0.1", "localhost", "", "1.2.3"}) {
+    CAPTURE(a);
+    CHECK_FALSE(diag::is_loopback(a));
+  }
+}

@@ -203,6 +203,34 @@ TEST_CASE("close_after_flush delivers every queued byte before EOF") {
   CHECK(got == big + "END\r\n");
 }
 
+TEST_CASE("an owning send() queues its buffer as it is, counted like a copied one") {
+  test::TestService service;
+  test::Loop loop;
+  const std::string big = pattern(1 << 20);
+  std::size_t queued = 0;
+  service.on_accept = [&](net::Connection& c) {
+    std::string owned = big;
+    c.send(std::move(owned));
+    queued = c.queued_bytes();
+    c.send(std::string());  // nothing to write: ignored
+    c.send(std::string("END\r\n"));
+    c.close_after_flush();
+    c.send(std::string("never\r\n"));  // ignored once closing
+  };
+  auto listener = listen(loop, service);
+  std::string got;
+  bool clean = false;
+  test::ClientThread client([&, port = listener->bound_port()] {
+    test::Client c;
+    if (c.connect(port)) got = c.read_to_eof(&clean);
+  });
+  CHECK(loop.run_until([&] { return client.done() && service.closed == 1; }));
+  client.join();
+  CHECK(queued == big.size());
+  CHECK(clean);
+  CHECK(got == big + "END\r\n");
+}
+
 TEST_CASE("a sender that stops at the high-water mark resumes on on_drain") {
   test::TestService service;
   test::Loop loop;

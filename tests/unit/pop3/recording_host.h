@@ -33,7 +33,8 @@ class RecordingHost final : public Host {
  public:
   // The transcript: "S: <line>" per complete server line, "H: <call>" per host call.
   std::vector<std::string> transcript;
-  std::string raw;  // every byte sent, in order
+  std::string raw;                      // every byte sent, in order
+  std::vector<std::size_t> send_sizes;  // the size of each send() call, in order
 
   // Fixture.
   std::map<std::string, std::string> passwords{{"alice", "secret"}};
@@ -46,6 +47,7 @@ class RecordingHost final : public Host {
 
   // Pending asynchronous requests.
   std::optional<std::pair<std::string, std::string>> password_check;
+  std::optional<std::string> maildrop_request;  // open_maildrop() awaiting its snapshot
   bool update_pending = false;
   bool tls_pending = false;
   bool closed = false;
@@ -53,8 +55,9 @@ class RecordingHost final : public Host {
   std::vector<std::uint64_t> last_deleted, last_retrieved;
   std::size_t chunk_reads = 0;
 
-  void send(std::string_view bytes) override {
+  void send(std::string bytes) override {
     raw += bytes;
+    send_sizes.push_back(bytes.size());
     partial_ += bytes;
     std::size_t end;
     while ((end = partial_.find("\r\n")) != std::string::npos) {
@@ -67,14 +70,18 @@ class RecordingHost final : public Host {
     transcript.push_back("H: check_password " + std::string(user) + " " + std::string(password));
     password_check.emplace(std::string(user), std::string(password));
   }
-  core::Result<Maildrop> open_maildrop(std::string_view user) override {
+  void open_maildrop(std::string_view user) override {
     transcript.push_back("H: open_maildrop " + std::string(user));
+    maildrop_request = std::string(user);
+  }
+  // The snapshot the host would take for `user` (FakeNet answers with it).
+  core::Result<Maildrop> snapshot(const std::string& user) {
     if (open_error) return *open_error;
     Maildrop drop;
     std::uint64_t key = 100;
-    for (const auto& m : maildrops[std::string(user)])
-      drop.messages.push_back(MessageEntry{m.body.size(), m.unique_id, key++});
-    opened_user_ = std::string(user);
+    for (const auto& m : maildrops[user])
+      drop.messages.push_back(MessageEntry{key++, m.body.size(), UniqueId(m.unique_id)});
+    opened_user_ = user;
     return drop;
   }
   core::Result<std::string> read_message_chunk(const MessageEntry& message,
@@ -169,6 +176,12 @@ class FakeNet {
       session.on_password_checked(it != host.passwords.end() && it->second == password);
       return true;
     }
+    if (host.maildrop_request) {
+      const std::string user = *host.maildrop_request;
+      host.maildrop_request.reset();
+      session.on_maildrop_opened(host.snapshot(user));
+      return true;
+    }
     if (host.update_pending) {
       host.update_pending = false;
       session.on_updated(update_outcome);
@@ -177,6 +190,13 @@ class FakeNet {
     if (host.tls_pending) {
       host.tls_pending = false;
       session.on_tls_ready();
+      return true;
+    }
+    // net's write queue drained: a streamed reply that stopped at can_send_more() goes on.
+    if (drain_budget > 0 && host.send_budget == 0 && !session.wants_input() &&
+        session.state() != State::closed) {
+      host.send_budget = drain_budget;
+      session.on_drain();
       return true;
     }
     return false;
@@ -188,6 +208,9 @@ class FakeNet {
   Session session;
   std::string buffer;
   bool auto_complete = true;
+  // Non-zero: run() answers a full write queue by refilling host.send_budget with this many
+  // octets and calling on_drain(), as net does once its queue falls below the low-water mark.
+  std::size_t drain_budget = 0;
   core::Result<void> update_outcome;
 };
 

@@ -172,4 +172,61 @@ TEST_CASE("QUIT in AUTHORIZATION signs off, closes, and updates nothing") {
                  "H: session_ended reason=quit user= retrieved=0 deleted=0 removed=0", "H: close"});
 }
 
+TEST_CASE("+OK to PASS waits for the maildrop snapshot; pipelined commands wait behind it") {
+  FakeNet net;
+  net.auto_complete = false;
+  net.host.maildrops["alice"] = {{"u1", "a\r\n"}, {"u2", "bc\r\n"}};
+  net.host.transcript.clear();
+  net.client("USER alice\r\nPASS secret\r\nSTAT\r\nUIDL\r\n");
+  REQUIRE(net.complete_one());  // the password is good: the maildrop is asked for
+  // RFC 1939 §4: no "+OK" before the maildrop is locked and snapshotted.
+  CHECK(net.host.transcript.back() == "H: open_maildrop alice");
+  CHECK(net.session.state() == State::authorization);
+  CHECK_FALSE(net.session.wants_input());
+  net.run();
+  CHECK(net.buffer == "STAT\r\nUIDL\r\n");
+  net.session.on_drain();                 // not awaited: harmless
+  net.session.on_password_checked(true);  // not awaited: ignored
+  CHECK(net.host.transcript.back() == "H: open_maildrop alice");
+  REQUIRE(net.complete_one());
+  CHECK(net.session.state() == State::transaction);
+  net.run();
+  CHECK(lines(net.host.transcript) ==
+        lines({"S: +OK Send PASS", "H: check_password alice secret", "H: open_maildrop alice",
+               "S: +OK Logged in, 2 messages (7 octets)", "S: +OK 2 7",
+               "S: +OK Unique-ID listing follows", "S: 1 u1", "S: 2 u2", "S: ."}));
+  // A late second answer changes nothing.
+  net.session.on_maildrop_opened(core::make_error(core::Errc::busy, "late"));
+  CHECK(net.session.state() == State::transaction);
+}
+
+TEST_CASE("a drop or a timeout while the snapshot is pending ends the session, unauthenticated") {
+  for (bool timeout : {false, true}) {
+    INFO("timeout: " << timeout);
+    FakeNet net;
+    net.auto_complete = false;
+    net.host.maildrops["alice"] = {{"u1", "a\r\n"}};
+    net.client("USER alice\r\nPASS secret\r\n");
+    REQUIRE(net.complete_one());
+    REQUIRE(net.host.maildrop_request);
+    if (timeout) {
+      net.session.on_timeout();
+      CHECK(net.host.closed);
+    } else {
+      net.session.on_disconnect();
+      CHECK_FALSE(net.host.closed);
+    }
+    REQUIRE(net.host.summary);  // session_ended: the host releases the maildrop lock
+    CHECK(net.host.summary->reason == (timeout ? EndReason::timeout : EndReason::disconnect));
+    CHECK_FALSE(net.host.summary->authenticated);
+    const std::size_t sent = net.host.raw.size();
+    const std::size_t calls = net.host.transcript.size();
+    REQUIRE(net.complete_one());  // the snapshot arrives after all
+    CHECK(net.host.raw.size() == sent);
+    CHECK(net.host.transcript.size() == calls);
+    CHECK(net.session.state() == State::closed);
+    CHECK_FALSE(net.session.wants_input());
+  }
+}
+
 }  // namespace postern::pop3::test

@@ -21,6 +21,35 @@ std::string retrieve(const std::string& body, const std::string& command, std::s
   return net.host.raw.substr(mark);
 }
 
+// `count` messages; message n (1-based) is n % 7 + 1 'x' octets plus CRLF, UIDL "uid-<n>".
+void many_messages(FakeNet& net, int count) {
+  auto& drop = net.host.maildrops["alice"];
+  for (int n = 1; n <= count; ++n)
+    drop.push_back({"uid-" + std::to_string(n), std::string(n % 7 + 1, 'x') + "\r\n"});
+}
+
+std::uint64_t size_of(int n) {
+  return static_cast<std::uint64_t>(n % 7 + 3);
+}
+
+// The listing's lines for messages 1..count, leaving out `deleted`.
+std::vector<std::string> listing_lines(int count, bool uidl, int deleted = 0) {
+  std::vector<std::string> out;
+  for (int n = 1; n <= count; ++n) {
+    if (n == deleted) continue;
+    out.push_back("S: " + std::to_string(n) + " " +
+                  (uidl ? "uid-" + std::to_string(n) : std::to_string(size_of(n))));
+  }
+  out.push_back("S: .");
+  return out;
+}
+
+std::string wire(const std::vector<std::string>& transcript) {
+  std::string out;
+  for (const auto& line : transcript) out += line.substr(3) + "\r\n";
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("RETR sends the size, the stuffed body and the terminator, byte for byte") {
@@ -137,6 +166,105 @@ TEST_CASE("a drop in the middle of RETR does not count the message as retrieved"
   net.session.on_drain();
   CHECK(net.host.summary->retrieved == 0);
   CHECK(net.host.summary->reason == EndReason::disconnect);
+}
+
+TEST_CASE("UIDL and LIST of 5000 messages go out byte for byte in bounded batches") {
+  FakeNet net;
+  many_messages(net, 5000);
+  net.client(kLogin);
+  std::uint64_t octets = 0;
+  for (int n = 1; n <= 5000; ++n) octets += size_of(n);
+  for (bool uidl : {true, false}) {
+    INFO("uidl: " << uidl);
+    const std::size_t mark = net.host.raw.size();
+    const std::size_t first_send = net.host.send_sizes.size();
+    net.client(uidl ? "UIDL\r\n" : "LIST\r\n");
+    std::vector<std::string> expected = {uidl ? "S: +OK Unique-ID listing follows"
+                                              : "S: +OK 5000 messages (" + std::to_string(octets) +
+                                                    " octets)"};
+    for (auto& line : listing_lines(5000, uidl)) expected.push_back(line);
+    CHECK(net.host.raw.substr(mark) == wire(expected));
+    // Never the whole listing in one write: batches of about 16 KiB (plus one line).
+    const std::size_t sends = net.host.send_sizes.size() - first_send;
+    CHECK(sends >= (net.host.raw.size() - mark) / (16 * 1024));
+    CHECK(sends > 1);
+    for (std::size_t i = first_send; i < net.host.send_sizes.size(); ++i)
+      CHECK(net.host.send_sizes[i] <= 16 * 1024 + 64);
+    CHECK(net.session.wants_input());
+  }
+}
+
+TEST_CASE("a listing pauses while the write queue is full and resumes on drain") {
+  FakeNet net;
+  many_messages(net, 6000);  // about 100 KB of UIDL lines: several batches
+  net.client(kLogin);
+  net.host.send_budget = 100;
+  const std::size_t mark = net.host.raw.size();
+  net.client("UIDL\r\nNOOP\r\n");
+  CHECK_FALSE(net.session.wants_input());
+  CHECK(net.buffer == "NOOP\r\n");  // the pipelined command waits for the listing
+  CHECK(net.host.raw.size() - mark <= 16 * 1024 + 64);  // one batch, then the pause
+  int drains = 0;
+  while (!net.session.wants_input() && drains < 10000) {
+    net.host.send_budget = 100;
+    net.session.on_drain();
+    ++drains;
+  }
+  CHECK(drains >= 3);
+  net.run();
+  std::vector<std::string> expected = {"S: +OK Unique-ID listing follows"};
+  for (auto& line : listing_lines(6000, true)) expected.push_back(line);
+  expected.push_back("S: +OK");
+  CHECK(net.host.raw.substr(mark) == wire(expected));
+}
+
+TEST_CASE("streamed listings read the same whole, byte at a time and in random splits") {
+  constexpr int kCount = 2000;
+  auto setup = [](FakeNet& net) {
+    many_messages(net, kCount);
+    net.host.send_budget = 64;  // every batch fills the queue: each listing needs drains
+    net.drain_budget = 64;
+  };
+  std::uint64_t octets = 0;
+  for (int n = 1; n <= kCount; ++n) octets += size_of(n);
+  const std::uint64_t left = octets - size_of(2);
+  std::vector<std::string> expected = {
+      "S: +OK Send PASS",
+      "H: check_password alice secret",
+      "H: open_maildrop alice",
+      "S: +OK Logged in, " + std::to_string(kCount) + " messages (" + std::to_string(octets) +
+          " octets)",
+      "S: +OK Message 2 marked deleted",
+      "S: +OK " + std::to_string(kCount - 1) + " messages (" + std::to_string(left) + " octets)"};
+  for (auto& line : listing_lines(kCount, false, 2)) expected.push_back(line);
+  expected.push_back("S: +OK Unique-ID listing follows");
+  for (auto& line : listing_lines(kCount, true, 2)) expected.push_back(line);
+  expected.push_back("S: +OK " + std::to_string(kCount - 1) + " " + std::to_string(left));
+  expected.push_back("S: +OK 3 uid-3");
+  feed_all_ways(kLogin + "DELE 2\r\nLIST\r\nUIDL\r\nSTAT\r\nUIDL 3\r\n", expected, setup);
+}
+
+TEST_CASE("a drop in the middle of a listing ends the session; a late drain sends nothing") {
+  FakeNet net;
+  many_messages(net, 3000);
+  net.client(kLogin);
+  net.host.send_budget = 10;
+  net.client("LIST\r\n");
+  CHECK_FALSE(net.session.wants_input());
+  net.session.on_disconnect();
+  REQUIRE(net.host.summary);
+  CHECK(net.host.summary->reason == EndReason::disconnect);
+  const std::size_t sent = net.host.raw.size();
+  net.host.send_budget = SIZE_MAX;
+  net.session.on_drain();
+  CHECK(net.host.raw.size() == sent);
+}
+
+TEST_CASE("an empty maildrop lists only the terminator") {
+  feed_all_ways(kLogin + "LIST\r\nUIDL\r\n",
+                {"S: +OK Send PASS", "H: check_password alice secret", "H: open_maildrop alice",
+                 "S: +OK Logged in, 0 messages (0 octets)", "S: +OK 0 messages (0 octets)", "S: .",
+                 "S: +OK Unique-ID listing follows", "S: ."});
 }
 
 }  // namespace postern::pop3::test

@@ -101,7 +101,8 @@ TEST_CASE("QUIT waits for the commit: nothing is answered until on_updated") {
   three_messages(net);
   net.auto_complete = false;
   net.client(kLogin);
-  net.complete_one();
+  net.complete_one();  // the password
+  net.complete_one();  // the snapshot
   net.client("DELE 2\r\nQUIT\r\nNOOP\r\n");
   CHECK(net.session.state() == State::update);
   CHECK_FALSE(net.session.wants_input());
@@ -178,7 +179,8 @@ TEST_CASE("a drop while the UPDATE commit is in flight reports its outcome later
   three_messages(net);
   net.auto_complete = false;
   net.client(kLogin);
-  net.complete_one();
+  net.complete_one();  // the password
+  net.complete_one();  // the snapshot
   net.client("DELE 1\r\nQUIT\r\n");
   net.session.on_disconnect();
   CHECK_FALSE(net.host.summary);
