@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench_lib.sh
 . "$here/bench_lib.sh"
 
-size=4096 conns="10 50" messages= rest=()
+size=4096 conns="10 50" messages='' rest=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift ;;
