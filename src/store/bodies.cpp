@@ -6,41 +6,14 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <optional>
+
+#include "core/fd.h"
 
 namespace postern::store {
 namespace {
 
 Error err(Errc code, const char* where, int sys = 0) {
   return core::make_error(code, where, sys);
-}
-
-// Closes a file descriptor on every path out of a function.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// Reads up to buf.size() bytes at `offset`, retrying short reads and EINTR.
-Result<std::size_t> pread_full(int fd, std::string& buf, std::uint64_t offset) {
-  std::size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t r = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(offset + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return err(Errc::io, "spool-read", errno);
-    if (r == 0) break;
-    got += static_cast<std::size_t>(r);
-  }
-  return got;
 }
 
 // Writes chunks [first, first + count) of a new body: from memory, or from
@@ -51,7 +24,7 @@ Result<void> put_chunks(WriteTxn& txn, const SpooledBody& body, std::uint32_t fi
                         std::uint32_t count) {
   const std::uint32_t total = chunk_count_for(body.size);
   const std::uint32_t end = std::min(total, first + count);
-  std::optional<Fd> fd;
+  core::Fd fd;
   std::string buf;
   for (std::uint32_t n = first; n < end; ++n) {
     const std::uint64_t offset = std::uint64_t{n} * kChunkBytes;
@@ -67,19 +40,19 @@ Result<void> put_chunks(WriteTxn& txn, const SpooledBody& body, std::uint32_t fi
       continue;
     }
     if (!fd) {
-      fd.emplace(::open(body.path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (fd->get() < 0) return err(Errc::io, "spool-open", errno);
+      fd.reset(::open(body.path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) return err(Errc::io, "spool-open", errno);
       buf.resize(kChunkBytes);
     }
     buf.resize(want);
-    auto got = pread_full(fd->get(), buf, offset);
+    auto got = core::pread_full(fd.get(), buf.data(), want, offset, "spool-read");
     if (!got) return got.error();
     if (*got != want) return err(Errc::io, "spool-short");
     if (auto r = txn.put(Db::chunks, key, buf); !r) return r;
   }
   if (fd && end == total) {
     char extra;
-    if (::pread(fd->get(), &extra, 1, static_cast<off_t>(body.size)) != 0) {
+    if (::pread(fd.get(), &extra, 1, static_cast<off_t>(body.size)) != 0) {
       return err(Errc::io, "spool-long");
     }
   }

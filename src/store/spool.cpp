@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/fd.h"
 #include "store/sha256.h"
 #include "store/stored_form.h"
 
@@ -93,19 +94,7 @@ struct Spool::State {
       }
       path = tmpl;
     }
-    std::size_t done_bytes = 0;
-    while (done_bytes < buf.size()) {
-      ssize_t w = ::pwrite(fd, buf.data() + done_bytes, buf.size() - done_bytes,
-                           static_cast<off_t>(at + done_bytes));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        int e = errno;
-        error =
-            core::make_error(e == ENOSPC || e == EDQUOT ? Errc::full : Errc::io, "spool-write", e);
-        return;
-      }
-      done_bytes += static_cast<std::size_t>(w);
-    }
+    if (auto r = core::pwrite_all(fd, buf, at, "spool-write"); !r) error = r.error();
   }
 
   // Pool thread: the buffers kept in memory so far (hashed already) go to the file first.

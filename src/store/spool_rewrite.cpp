@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <optional>
 
+#include "core/fd.h"
+
 namespace postern::store {
 namespace {
 
@@ -20,7 +22,7 @@ Result<SpooledBody> rewrite_spooled(
     const std::function<BodyFilter(BodyEmit)>& make_filter) noexcept {
   SpooledBody out;
   Sha256 hash;
-  int out_fd = -1;
+  core::Fd out_fd;
   std::optional<Error> error;
   std::string pending;
   auto flush = [&]() {
@@ -30,15 +32,9 @@ Result<SpooledBody> rewrite_spooled(
     if (original.in_memory()) {
       out.memory += pending;
     } else {
-      std::string_view left = pending;
-      while (!left.empty()) {
-        ssize_t w = ::write(out_fd, left.data(), left.size());
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-          error = core::make_error(errno == ENOSPC ? Errc::full : Errc::io, "partial-write", errno);
-          return;
-        }
-        left.remove_prefix(static_cast<std::size_t>(w));
+      if (auto w = core::write_all(out_fd.get(), pending, "partial-write"); !w) {
+        error = w.error();
+        return;
       }
     }
     pending.clear();
@@ -50,29 +46,29 @@ Result<SpooledBody> rewrite_spooled(
   if (original.in_memory()) {
     filter.feed(original.memory);
   } else {
-    int in_fd = ::open(original.path.c_str(), O_RDONLY | O_CLOEXEC);
+    core::Fd in_fd(::open(original.path.c_str(), O_RDONLY | O_CLOEXEC));
     std::string tmpl = spool_dir + "/partial-XXXXXX";
-    out_fd = in_fd < 0 ? -1 : ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (in_fd < 0 || out_fd < 0) {
+    if (in_fd) out_fd.reset(::mkostemp(tmpl.data(), O_CLOEXEC));
+    if (!in_fd || !out_fd) {
       error = core::make_error(Errc::io, "partial-open", errno);
     } else {
       out.path = tmpl;
       std::string buf(kPieceBytes, '\0');
       while (!error) {
-        ssize_t r = ::read(in_fd, buf.data(), buf.size());
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) error = core::make_error(Errc::io, "partial-read", errno);
-        if (r <= 0) break;
-        filter.feed(std::string_view(buf.data(), static_cast<std::size_t>(r)));
+        auto got = core::read_full(in_fd.get(), buf.data(), buf.size(), "partial-read");
+        if (!got) error = got.error();
+        if (!got || *got == 0) break;
+        filter.feed(std::string_view(buf.data(), *got));
+        if (*got < buf.size()) break;  // end of file
       }
     }
-    if (in_fd >= 0) ::close(in_fd);
+    in_fd.reset();
     ::unlink(original.path.c_str());
   }
   filter.finish();
   flush();
-  if (out_fd >= 0 && ::close(out_fd) != 0 && !error) {
-    error = core::make_error(Errc::io, "partial-close", errno);
+  if (out_fd) {
+    if (auto closed = out_fd.close("partial-close"); !closed && !error) error = closed.error();
   }
   if (error) {
     if (!out.path.empty()) ::unlink(out.path.c_str());
