@@ -69,8 +69,7 @@ core::Result<std::unique_ptr<store::Env>, std::string> open_store(Settings& sett
   }
   if (recover) {
     if (auto recovered = store::recover(**env); !recovered) {
-      return "cannot recover the store in " + settings.data_dir + ": " +
-             explain(recovered.error());
+      return "cannot recover the store in " + settings.data_dir + ": " + explain(recovered.error());
     }
   }
   if (auto saved = apply_saved_settings(**env, settings); !saved) return saved.error();

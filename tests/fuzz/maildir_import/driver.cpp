@@ -32,8 +32,8 @@
 
 #include "core/log.h"
 #include "store/check.h"
-#include "store/env.h"
 #include "store/delivery.h"
+#include "store/env.h"
 #include "store/mailbox.h"
 #include "store/maildir.h"
 #include "store/records.h"
