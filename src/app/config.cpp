@@ -6,6 +6,7 @@
 #include "address/address.h"
 #include "app/boards.h"
 #include "store/catalogue.h"
+#include "store/recovery.h"
 
 namespace postern::app {
 
@@ -62,10 +63,14 @@ core::Result<void, std::string> apply_saved_settings(store::Env& env, Settings& 
 core::Result<std::unique_ptr<store::Env>, std::string> open_store(Settings& settings,
                                                                   bool recover) {
   store::Options options = store_options(settings);
-  options.recover_at_open = recover;
   auto env = store::Env::open(options);
   if (!env) {
     return "cannot open the store in " + settings.data_dir + ": " + explain(env.error());
+  }
+  if (recover) {
+    if (auto recovered = store::recover(**env); !recovered) {
+      return "cannot recover the store in " + settings.data_dir + ": " + explain(recovered.error());
+    }
   }
   if (auto saved = apply_saved_settings(**env, settings); !saved) return saved.error();
   // A map size saved in the store (to grow a store that outgrew the board's) wins; no

@@ -10,6 +10,7 @@
 #include "store/browse.h"
 #include "store/catalogue.h"
 #include "store/events.h"
+#include "store/ledger.h"
 #include "store/mailbox.h"
 #include "store/password.h"
 

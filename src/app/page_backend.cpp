@@ -15,8 +15,9 @@
 #include "http/version.h"
 #include "store/catalogue.h"
 #include "store/check.h"
+#include "store/daily_counts.h"
 #include "store/events.h"
-#include "store/mailbox.h"
+#include "store/ledger.h"
 
 namespace postern::app {
 namespace {

@@ -1,6 +1,8 @@
 // The dedup policy: fingerprint lists per recipient, the window, expiry.
 #include "dedup/policy.h"
 
+#include "store/ledger.h"
+
 namespace postern::dedup {
 namespace {
 

@@ -19,8 +19,8 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "dedup/fingerprint_builder.h"
+#include "store/delivery.h"
 #include "store/env.h"
-#include "store/mailbox.h"
 #include "store/records.h"
 
 namespace postern::dedup {

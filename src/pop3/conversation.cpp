@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "pop3/replies.h"
 #include "store/catalogue.h"
+#include "store/daily_counts.h"
 #include "store/events.h"
 #include "store/password.h"
 

@@ -1,101 +1,40 @@
 // Recipient resolution and the spool -> writer path of one SMTP message.
 #include "smtp/delivery.h"
 
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
+#include <memory>
 
 #include "core/log.h"
 #include "dedup/partial_rewriter.h"
 #include "store/catalogue.h"
+#include "store/ledger.h"
+#include "store/mailbox.h"
+#include "store/spool_rewrite.h"
 
 namespace postern::smtp {
 namespace {
 
-// Pool thread: the labelled partial, written to a new spool file (or kept in
-// memory when the original was): trace headers, partial_prefix, then the
-// received bytes through PartialRewriter, 64 KiB at a time. Unlinks the original.
+// Pool thread: the labelled partial (store::rewrite_spooled writes it, in memory
+// when the original was): trace headers, partial_prefix, then the received
+// bytes through PartialRewriter. The original's file is unlinked.
 core::Result<store::SpooledBody> relabel(const store::SpooledBody& original,
                                          std::size_t trace_bytes, const std::string& prefix,
                                          const std::string& spool_dir) noexcept {
-  store::SpooledBody out;
-  store::Sha256 hash;
-  int out_fd = -1;
-  std::optional<core::Error> error;
-  std::string pending;
-  auto flush = [&]() {
-    if (error || pending.empty()) return;
-    hash.update(pending);
-    out.size += pending.size();
-    if (original.in_memory()) {
-      out.memory += pending;
-    } else {
-      std::string_view left = pending;
-      while (!left.empty()) {
-        ssize_t w = ::write(out_fd, left.data(), left.size());
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-          error = core::make_error(errno == ENOSPC ? core::Errc::full : core::Errc::io,
-                                   "partial-write", errno);
-          return;
-        }
-        left.remove_prefix(static_cast<std::size_t>(w));
+  return store::rewrite_spooled(original, spool_dir, [&](store::BodyEmit emit) {
+    auto rewriter = std::make_shared<dedup::PartialRewriter>(emit);
+    auto seen = std::make_shared<std::size_t>(0);
+    auto feed = [rewriter, seen, emit, trace_bytes, &prefix](std::string_view bytes) {
+      if (*seen < trace_bytes) {
+        std::size_t n = std::min(bytes.size(), trace_bytes - *seen);
+        emit(bytes.substr(0, n));
+        *seen += n;
+        bytes.remove_prefix(n);
+        if (*seen == trace_bytes) emit(prefix);
       }
-    }
-    pending.clear();
-  };
-  auto emit = [&](std::string_view bytes) {
-    pending.append(bytes);
-    if (pending.size() >= store::Spool::kBufferBytes) flush();
-  };
-  dedup::PartialRewriter rewriter(emit);
-  std::size_t seen = 0;
-  auto take = [&](std::string_view bytes) {
-    if (seen < trace_bytes) {
-      std::size_t n = std::min(bytes.size(), trace_bytes - seen);
-      emit(bytes.substr(0, n));
-      seen += n;
-      bytes.remove_prefix(n);
-      if (seen == trace_bytes) emit(prefix);
-    }
-    if (!bytes.empty()) rewriter.feed(bytes);
-  };
-  if (original.in_memory()) {
-    take(original.memory);
-  } else {
-    int in_fd = ::open(original.path.c_str(), O_RDONLY | O_CLOEXEC);
-    std::string tmpl = spool_dir + "/partial-XXXXXX";
-    out_fd = in_fd < 0 ? -1 : ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (in_fd < 0 || out_fd < 0) {
-      error = core::make_error(core::Errc::io, "partial-open", errno);
-    } else {
-      out.path = tmpl;
-      std::string buf(store::Spool::kBufferBytes, '\0');
-      while (!error) {
-        ssize_t r = ::read(in_fd, buf.data(), buf.size());
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) error = core::make_error(core::Errc::io, "partial-read", errno);
-        if (r <= 0) break;
-        take(std::string_view(buf.data(), static_cast<std::size_t>(r)));
-      }
-    }
-    if (in_fd >= 0) ::close(in_fd);
-    ::unlink(original.path.c_str());
-  }
-  rewriter.finish();
-  flush();
-  if (out_fd >= 0 && ::close(out_fd) != 0 && !error) {
-    error = core::make_error(core::Errc::io, "partial-close", errno);
-  }
-  if (error) {
-    if (!out.path.empty()) ::unlink(out.path.c_str());
-    return *error;
-  }
-  out.hash = hash.finish();
-  return out;
+      if (!bytes.empty()) rewriter->feed(bytes);
+    };
+    return store::BodyFilter{feed, [rewriter] { rewriter->finish(); }};
+  });
 }
 
 dedup::BreakReason break_reason(AbortReason reason) {

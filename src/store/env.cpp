@@ -10,7 +10,6 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
-#include "store/mailbox.h"
 #include "store/records.h"
 #include "store/stored_form.h"
 
@@ -235,20 +234,9 @@ Result<std::unique_ptr<Env>> Env::open(const Options& options,
     if (auto r = txn->put(Db::meta, kMetaSchemaVersion, encode_u32(v + 1)); !r) return r.error();
     POSTERN_LOG_INFO("store event=schema-migrated from=%u to=%u", v, v + 1);
   }
-  if (options.recover_at_open) {
-    auto dropped = drop_staged_chunks(*txn);
-    if (!dropped) return dropped.error();
-    if (*dropped > 0) {
-      POSTERN_LOG_INFO("store event=staged-chunks-dropped count=%llu",
-                       static_cast<unsigned long long>(*dropped));
-    }
-  }
   if (auto r = txn->commit(); !r) return r.error();
 
-  // Spool files belong to deliveries that never committed: nothing refers to them.
-  const std::string spool = env->spool_dir();
-  if (options.recover_at_open) std::filesystem::remove_all(spool, ec);
-  std::filesystem::create_directories(spool, ec);
+  std::filesystem::create_directories(env->spool_dir(), ec);
   if (ec) return Error{Errc::io, ec.value(), "spool-dir"};
   return env;
 }

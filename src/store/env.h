@@ -31,10 +31,6 @@ struct Options {
   std::uint64_t map_bytes = 1ull << 30;
   unsigned pbkdf2_iterations = 100'000;  // for new password hashes
   std::uint64_t max_events = 10'000;     // events table keeps the newest N
-  // The server (the one process that delivers) sets this: at open, empty
-  // spool/ and drop chunks staged by deliveries that never committed. The CLI
-  // leaves it off, so `postern user add` beside a running server is harmless.
-  bool recover_at_open = false;
 };
 
 // Named databases; see FORMAT.md for every key and value.
@@ -138,8 +134,8 @@ class Env {
  public:
   // Opens (creating if needed) the store in options.data_dir: runs
   // mdb_reader_check(), opens every named DB, runs the migrations from the
-  // stored version to steps.size() in one write txn, creates spool/ and, with
-  // recover_at_open, empties it and drops staged chunks in the same txn.
+  // stored version to steps.size() in one write txn and creates spool/. The server
+  // then runs store/recovery.h.
   // A store newer than `steps` is refused (Errc::corrupt, where="schema-newer").
   static Result<std::unique_ptr<Env>> open(const Options& options,
                                            std::span<const MigrationStep> steps = schema_steps());

@@ -1,30 +1,37 @@
-// The dedup ledger's steps inside deliver(): internal to store/ (mailbox.cpp).
+// The dedup ledger: one row per (mailbox, fingerprint) with its first-seen
+// time and uid (FORMAT.md "dedup"), and the ledger's counters in meta.
 //
-// Public ledger functions (stats, add_stat, find_dedup, expire_dedup,
-// record_partial_discarded) stay declared in store/mailbox.h.
+// The rows are written and checked by deliver() inside the delivering
+// transaction (store/delivery_ledger.h), so a retry that arrives in the same
+// batch as its original is caught; the policy lives in src/dedup/.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <utility>
+#include <cstdint>
+#include <string_view>
 
-#include "store/mailbox.h"
+#include "store/env.h"
+#include "store/records.h"
 
 namespace postern::store {
 
-// Step 1: the kept partial named by `key` goes, whether or not it was downloaded.
-Result<void> supersede_partial(WriteTxn& txn, const DeliveryRequest& request,
-                               const std::string& address, std::uint64_t mailbox_id,
-                               const Fingerprint& key, Delivered& out);
+Result<DedupRecord> find_dedup(Txn& txn, std::uint64_t mailbox_id, const Fingerprint& fp);
+// Removes rows first seen before `before`; returns how many went.
+Result<std::uint64_t> expire_dedup(WriteTxn& txn, std::int64_t before);
 
-// Step 2: the first row among the recipient's `check` list still inside the window.
-Result<std::optional<std::pair<DedupRecord, const char*>>> live_row(Txn& txn,
-                                                                    const DeliveryRequest& request,
-                                                                    std::uint64_t mailbox_id,
-                                                                    const Recipient& rcpt);
+// Ledger counters in meta ("stat:<name>", BE64), bumped in the delivery's txn.
+inline constexpr const char* kStatDuplicatesSuppressed = "stat:duplicates-suppressed";
+inline constexpr const char* kStatPartialsDiscarded = "stat:partials-discarded";
+inline constexpr const char* kStatPartialsKept = "stat:partials-kept";
+inline constexpr const char* kStatPartialsSuperseded = "stat:partials-superseded";
+struct DedupStats {
+  std::uint64_t duplicates_suppressed = 0, partials_discarded = 0, partials_kept = 0,
+                partials_superseded = 0;
+};
+Result<DedupStats> stats(Txn& txn);
+Result<void> add_stat(WriteTxn& txn, const char* key, std::uint64_t n = 1);
 
-// Step 3: the rows a stored copy records (a partial records only its partial key).
-Result<void> record_rows(WriteTxn& txn, const DeliveryRequest& request, std::uint64_t mailbox_id,
-                         const Recipient& rcpt, std::uint32_t uid);
+// A broken DATA that was not kept: counter + event "partial-discarded" (the
+// SMTP glue runs it as a Writer job; `text` is key=value, peer text printable).
+Result<void> record_partial_discarded(WriteTxn& txn, std::string_view text, std::int64_t time);
 
 }  // namespace postern::store

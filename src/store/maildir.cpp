@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/catalogue.h"
+#include "store/delivery.h"
 #include "store/mailbox.h"
 #include "store/password.h"
 #include "store/sha256.h"

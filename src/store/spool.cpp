@@ -1,18 +1,42 @@
-// Spool: loop-thread buffering, pool-thread pwrite + SHA-256, one write in flight.
+// Spool: loop-thread buffering; pool-thread SHA-256 (and pwrite once the body
+// is too large for memory), one job in flight.
 #include "store/spool.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <deque>
 #include <optional>
+#include <vector>
 
+#include "core/fd.h"
 #include "store/sha256.h"
 #include "store/stored_form.h"
 
 namespace postern::store {
+namespace {
+
+std::atomic<std::uint64_t> g_memory_in_use{0};
+
+// A share of the memory budget; given back when the last holder drops it.
+struct MemoryLease {
+  std::uint64_t bytes = 0;
+  ~MemoryLease() { g_memory_in_use.fetch_sub(bytes, std::memory_order_relaxed); }
+  // Adds n octets if the budget has room.
+  bool grow(std::uint64_t n) {
+    std::uint64_t used = g_memory_in_use.load(std::memory_order_relaxed);
+    do {
+      if (used + n > Spool::kMemoryBudgetBytes) return false;
+    } while (!g_memory_in_use.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+    bytes += n;
+    return true;
+  }
+};
+
+}  // namespace
 
 // Shared with in-flight jobs so a destroyed Spool never leaves them dangling.
 // Loop-thread fields and pool-thread fields are disjoint; the executor's
@@ -20,11 +44,15 @@ namespace postern::store {
 struct Spool::State {
   core::Executor* executor = nullptr;
   std::string dir;
+  std::uint64_t memory_limit = 0;
   // Loop thread.
   std::string filling;
   std::deque<std::string> full;
+  std::vector<std::string> kept;  // hashed buffers of an in-memory body, in order
+  std::shared_ptr<MemoryLease> lease = std::make_shared<MemoryLease>();
+  bool in_memory = true;  // no file yet: the body is `kept` + `filling`
   std::uint64_t size = 0;
-  std::uint64_t offset = 0;  // bytes handed to write jobs so far
+  std::uint64_t offset = 0;  // bytes handed to jobs so far
   LineEnds lines;            // the stored form: CRLF line ends, the last line complete
   std::string converted;     // scratch for one append, reused
   bool in_flight = false;
@@ -49,6 +77,11 @@ struct Spool::State {
 
   bool wants_more() const { return failed || (in_flight ? 1u : 0u) + full.size() < 2; }
 
+  // Loop thread: may `n` more octets stay in memory? Takes them from the budget if so.
+  bool keep_in_memory(std::uint64_t n) {
+    return in_memory && offset + n <= memory_limit && lease->grow(n);
+  }
+
   // Pool thread: create (first time) and write one buffer at `at`.
   void write(const std::string& buf, std::uint64_t at) noexcept {
     if (error) return;
@@ -61,19 +94,15 @@ struct Spool::State {
       }
       path = tmpl;
     }
-    hasher.update(buf);
-    std::size_t done_bytes = 0;
-    while (done_bytes < buf.size()) {
-      ssize_t w = ::pwrite(fd, buf.data() + done_bytes, buf.size() - done_bytes,
-                           static_cast<off_t>(at + done_bytes));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        int e = errno;
-        error =
-            core::make_error(e == ENOSPC || e == EDQUOT ? Errc::full : Errc::io, "spool-write", e);
-        return;
-      }
-      done_bytes += static_cast<std::size_t>(w);
+    if (auto r = core::pwrite_all(fd, buf, at, "spool-write"); !r) error = r.error();
+  }
+
+  // Pool thread: the buffers kept in memory so far (hashed already) go to the file first.
+  void spill(const std::vector<std::string>& pieces) noexcept {
+    std::uint64_t at = 0;
+    for (const std::string& piece : pieces) {
+      write(piece, at);
+      at += piece.size();
     }
   }
 
@@ -92,9 +121,11 @@ struct Spool::State {
   }
 };
 
-Spool::Spool(const Options& options, core::Executor& executor) : state_(std::make_shared<State>()) {
+Spool::Spool(const Options& options, core::Executor& executor, std::uint64_t memory_limit)
+    : state_(std::make_shared<State>()) {
   state_->executor = &executor;
   state_->dir = options.data_dir + "/spool";
+  state_->memory_limit = memory_limit;
   state_->filling.reserve(kBufferBytes);
 }
 
@@ -103,6 +134,10 @@ Spool::~Spool() {
   state_->done = nullptr;
   state_->on_writable = nullptr;
   if (!state_->in_flight) State::cleanup(state_);
+}
+
+std::uint64_t Spool::memory_in_use() {
+  return g_memory_in_use.load(std::memory_order_relaxed);
 }
 
 void Spool::append(std::string_view bytes) {
@@ -156,38 +191,63 @@ void Spool::pump() {
     auto buf = std::make_shared<std::string>(std::move(st->full.front()));
     st->full.pop_front();
     const std::uint64_t at = st->offset;
+    const bool memory = st->keep_in_memory(buf->size());
+    // Too large for memory from here on: what was kept goes to the file first.
+    auto spilled = std::make_shared<std::vector<std::string>>();
+    if (!memory && st->in_memory) {
+      spilled->swap(st->kept);
+      st->in_memory = false;
+    }
     st->offset += buf->size();
     st->in_flight = true;
-    st->file_started = true;
-    st->executor->submit([st, buf, at] { st->write(*buf, at); },
-                         [this, st] {
-                           const bool blocked = !st->wants_more();
-                           st->in_flight = false;
-                           if (st->abandoned) {
-                             State::cleanup(st);
-                             return;
-                           }
-                           if (st->error) {  // nothing more will be written
-                             st->full.clear();
-                             st->filling.clear();
-                             st->failed = true;
-                           }
-                           pump();
-                           if (blocked && st->wants_more() && st->on_writable && !st->finishing) {
-                             st->on_writable();
-                           }
-                         });
+    if (!memory) st->file_started = true;
+    st->executor->submit(
+        [st, buf, at, memory, spilled] {
+          st->hasher.update(*buf);
+          if (memory) return;
+          if (!spilled->empty()) st->spill(*spilled);
+          st->write(*buf, at);
+        },
+        [this, st, buf, memory, spilled] {
+          const bool blocked = !st->wants_more();
+          st->in_flight = false;
+          if (memory) {
+            st->kept.push_back(std::move(*buf));
+          } else if (!spilled->empty() || st->lease->bytes > 0) {
+            st->lease = std::make_shared<MemoryLease>();  // the kept bytes are in the file now
+          }
+          if (st->abandoned) {
+            State::cleanup(st);
+            return;
+          }
+          if (st->error) {  // nothing more will be written
+            st->full.clear();
+            st->filling.clear();
+            st->failed = true;
+          }
+          pump();
+          if (blocked && st->wants_more() && st->on_writable && !st->finishing) {
+            st->on_writable();
+          }
+        });
     return;
   }
   if (!st->finishing || st->final_submitted) return;
   st->final_submitted = true;
   st->in_flight = true;
   auto rest = std::make_shared<std::string>(std::move(st->filling));
-  const bool to_file = st->file_started;
+  // The last partial buffer stays in memory only with the rest of the body.
+  const bool memory = !st->file_started && (st->kept.empty() || st->keep_in_memory(rest->size()));
+  auto spilled = std::make_shared<std::vector<std::string>>();
+  if (!memory && !st->file_started) spilled->swap(st->kept);
+  const bool to_file = !memory;
+  if (to_file) st->file_started = true;
   const std::uint64_t at = st->offset;
   st->executor->submit(
-      [st, rest, to_file, at] {
+      [st, rest, spilled, to_file, at] {
+        st->hasher.update(*rest);
         if (to_file) {
+          if (!spilled->empty()) st->spill(*spilled);
           if (!rest->empty()) st->write(*rest, at);
           if (st->error) {
             st->discard();
@@ -196,8 +256,6 @@ void Spool::pump() {
           if (::close(st->fd) != 0) st->error = core::make_error(Errc::io, "spool-close", errno);
           st->fd = -1;
           if (st->error) ::unlink(st->path.c_str());
-        } else {
-          st->hasher.update(*rest);
         }
         st->digest = st->hasher.finish();
       },
@@ -217,8 +275,15 @@ void Spool::pump() {
         body.hash = st->digest;
         if (to_file) {
           body.path = st->path;
-        } else {
+          st->lease = std::make_shared<MemoryLease>();  // nothing of it is in memory
+        } else if (st->kept.empty()) {
           body.memory = std::move(*rest);
+        } else {
+          body.memory.reserve(st->size);
+          for (const std::string& piece : st->kept) body.memory += piece;
+          body.memory += *rest;
+          st->kept.clear();
+          body.lease = st->lease;
         }
         st->handed_over = true;
         if (done) done(std::move(body));

@@ -6,11 +6,15 @@
 //   spool.set_on_writable([&] { resume_input(); });
 //   while (input) { spool.append(bytes); if (!spool.wants_more()) pause_input(); }
 //   spool.finish([&](Result<SpooledBody> body) { writer.deliver({*body, ...}, ...); });
-// Bytes are copied into a 64 KiB buffer; a full buffer is written by the
-// Executor (pool thread: pwrite + hash), one write at a time, in order. At most
-// two buffers exist while the caller honours wants_more(): one being written,
-// one filling. A body that never fills the first buffer stays in memory and no
-// file is made. The file is created in <data>/spool/ (emptied by Env::open).
+// Bytes are copied into 64 KiB buffers; each full buffer is hashed (SHA-256)
+// by the Executor (pool thread), one job at a time, in order, while the rest
+// arrives, so finish() hashes only the last partial buffer. At most two
+// buffers are in flight while the caller honours wants_more(): one in a job,
+// one filling. A body stays in memory (written once: by the store, into LMDB)
+// while it is at most `memory_limit` octets and the process-wide budget
+// (kMemoryBudgetBytes over every spool and every body not yet stored) has
+// room; otherwise what was kept is written to a file in <data>/spool/
+// (emptied by store/recovery.h) and the rest follows it, one pwrite per buffer.
 // The body is kept in the stored form (store/stored_form.h): a bare LF is
 // written as CRLF, and finish() completes a last line that lacks its CRLF, so
 // size() and the hash are those of the bytes POP3 RETR will send.
@@ -23,18 +27,25 @@
 #include <string_view>
 
 #include "core/executor.h"
+#include "store/bodies.h"
 #include "store/env.h"
-#include "store/mailbox.h"
 
 namespace postern::store {
 
 class Spool {
  public:
   static constexpr std::size_t kBufferBytes = 64 * 1024;
+  // The largest body kept in memory: a 100 KB mail with room for encoding.
+  static constexpr std::uint64_t kMemoryBodyBytes = 256 * 1024;
+  // In-memory bodies of every spool together, from the first byte until the
+  // SpooledBody (and its lease) is dropped after the store commit.
+  static constexpr std::uint64_t kMemoryBudgetBytes = 8u << 20;
 
   // Borrows `executor`, which must outlive every job this Spool submits
   // (including the cleanup a destructor may queue). Loop thread only.
-  Spool(const Options& options, core::Executor& executor);
+  // `memory_limit` 0 sends every body larger than one buffer to a file.
+  Spool(const Options& options, core::Executor& executor,
+        std::uint64_t memory_limit = kMemoryBodyBytes);
   // An unfinished spool (or one whose body was never taken) removes its file
   // on the pool; a pending finish callback is then never called.
   ~Spool();
@@ -49,10 +60,13 @@ class Spool {
   // Called (loop thread) when wants_more() turns true again.
   void set_on_writable(std::function<void()> on_writable);
   std::uint64_t size() const;  // stored-form octets so far
+  // Octets of in-memory bodies counted against kMemoryBudgetBytes, process-wide.
+  static std::uint64_t memory_in_use();
 
   // Completes the last line (CRLF; only LF after a final CR; nothing for an
   // empty body or one ending in LF), flushes, closes the file and reports the body; `done` runs on
-  // the loop thread via the executor. The caller then owns the file (SpooledBody::path).
+  // the loop thread via the executor. The caller then owns the file (SpooledBody::path) or
+  // the memory and its lease.
   void finish(std::function<void(Result<SpooledBody>)> done);
 
  private:

@@ -55,13 +55,14 @@ void Writer::deliver(DeliveryRequest request, std::function<void(Result<Delivery
     done(Result<DeliveryOutcome>(*fatal_));
     return;
   }
-  // Staging errors reach the delivery job through here (jobs run in order).
+  // Staging errors reach the delivery job through here (it runs after the last stage).
   auto staging_error = std::make_shared<std::optional<Error>>();
   const std::uint32_t chunks = chunk_count_for(req->body.size);
-  if (chunks > kStageChunks) {
+  const bool staged = chunks > kStageChunks;
+  auto held = std::make_shared<Job>();  // the delivery job, once staging is done
+  if (staged) {
     for (std::uint32_t first = 0; first < chunks; first += kStageChunks) {
       Job stage;
-      stage.solo = true;
       stage.weight = std::uint64_t{kStageChunks} * kChunkBytes;
       stage.apply = [req, staging_error, first](WriteTxn& txn) -> Result<void> {
         if (*staging_error) return **staging_error;
@@ -73,8 +74,14 @@ void Writer::deliver(DeliveryRequest request, std::function<void(Result<Delivery
         }
         return {};
       };
-      stage.done = [](const Error*) {};  // the delivery's own done reports
-      enqueue(std::move(stage));
+      // The delivery's own done reports; after the last stage, the delivery is queued. A
+      // stage whose batch failed leaves its chunks to the delivery job (put_chunks).
+      if (first + kStageChunks >= chunks) {
+        stage.done = [this, held](const Error*) { enqueue(std::move(*held)); };
+      } else {
+        stage.done = [](const Error*) {};
+      }
+      enqueue_stage(std::move(stage));
     }
   }
   Job job;
@@ -103,7 +110,12 @@ void Writer::deliver(DeliveryRequest request, std::function<void(Result<Delivery
   job.after_batch = [req] {
     if (!req->body.path.empty()) ::unlink(req->body.path.c_str());
   };
-  enqueue(std::move(job));
+  if (staged) {
+    job.weight = 4096;  // its chunks are in already: it writes rows, about a page
+    *held = std::move(job);
+  } else {
+    enqueue(std::move(job));
+  }
 }
 
 void Writer::enqueue(Job job) {
@@ -115,17 +127,32 @@ void Writer::enqueue(Job job) {
   if (!in_flight_) start_batch();
 }
 
+void Writer::enqueue_stage(Job job) {
+  if (failed()) {
+    job.done(&*fatal_);
+    return;
+  }
+  staging_.push_back(std::move(job));
+  if (!in_flight_) start_batch();
+}
+
+// A batch: at most one staging step (kStageChunks chunks of one large body), then the
+// queued jobs while their body bytes fit in kBatchBytes (the first always goes). So a
+// small delivery queued behind a large body waits for one staging step, not for all of them.
 void Writer::start_batch() {
   auto batch = std::make_shared<Batch>();
   std::uint64_t weight = 0;
+  if (!staging_.empty()) {
+    weight += staging_.front().weight;
+    batch->jobs.push_back(std::move(staging_.front()));
+    staging_.pop_front();
+  }
   while (!queue_.empty()) {
     Job& next = queue_.front();
-    if (!batch->jobs.empty() && (next.solo || weight + next.weight > kBatchBytes)) break;
+    if (!batch->jobs.empty() && weight + next.weight > kBatchBytes) break;
     weight += next.weight;
-    const bool solo = next.solo;
     batch->jobs.push_back(std::move(next));
     queue_.pop_front();
-    if (solo) break;
   }
   in_flight_ = true;
   ++batches_;
@@ -240,9 +267,12 @@ void Writer::finish_batch(Batch& batch) {
   in_flight_ = false;
   if (failed()) {
     std::deque<Job> late;
+    late.swap(staging_);  // a last stage's done queues its delivery, which fails at once
+    for (Job& job : late) job.done(&*fatal_);
+    late.clear();
     late.swap(queue_);
     for (Job& job : late) job.done(&*fatal_);
-  } else if (!queue_.empty()) {
+  } else if (!queue_.empty() || !staging_.empty()) {
     start_batch();
   }
 }

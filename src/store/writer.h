@@ -5,20 +5,21 @@
 //   Writer writer(env, executor);
 //   writer.deliver(request, [](Result<DeliveryOutcome> r) { ... });   // or submit<T>()
 //   ... executor runs the batch on a pool thread, then each `done` on the loop,
-//   in submission order.
+//   in submission order (a large body's delivery comes after its staging steps).
 // Each job runs in a nested txn, so a job that fails (quota, map full) aborts
 // only itself; a failed nested begin or merge fails the whole batch (the
 // outer txn is aborted, so nothing landed). A batch stops growing at kBatchBytes of bodies, since
-// LMDB holds a txn's dirty pages in memory until the commit. If the outer commit fails with an
-// unknown outcome, or LMDB reports MDB_PANIC, the Writer latches a sticky fatal error (leveldb's
-// bg_error_): that batch's jobs and every later submit get Errc::fatal.
-// A failed outer commit whose outcome is known is not fatal: LMDB writes the meta page only
-// after the data pages are written and synced, and a failed meta write leaves the env in
-// MDB_PANIC; so with the env intact and no newer txn committed, the batch did not land. Its
-// jobs get Errc::full (disk or map full: ENOSPC, MDB_MAP_FULL, or LMDB's EIO for a short
-// write on a disk with no space left) or Errc::io, and the next batch may succeed: space
-// freed on the disk, or mail deleted from the map, lets deliveries through with no restart.
-// While full, each commit is followed by a small one so pages freed by deletions are reused.
+// LMDB holds a txn's dirty pages in memory until the commit, and holds at most one staging step
+// of a large body, so small deliveries behind it are not held up by all of its steps. If the outer
+// commit fails with an unknown outcome, or LMDB reports MDB_PANIC, the Writer latches a sticky
+// fatal error (leveldb's bg_error_): that batch's jobs and every later submit get Errc::fatal. A
+// failed outer commit whose outcome is known is not fatal: LMDB writes the meta page only after the
+// data pages are written and synced, and a failed meta write leaves the env in MDB_PANIC; so with
+// the env intact and no newer txn committed, the batch did not land. Its jobs get Errc::full (disk
+// or map full: ENOSPC, MDB_MAP_FULL, or LMDB's EIO for a short write on a disk with no space left)
+// or Errc::io, and the next batch may succeed: space freed on the disk, or mail deleted from the
+// map, lets deliveries through with no restart. While full, each commit is followed by a small one
+// so pages freed by deletions are reused.
 #pragma once
 
 #include <cstdint>
@@ -29,8 +30,8 @@
 #include <vector>
 
 #include "core/executor.h"
+#include "store/delivery.h"
 #include "store/env.h"
-#include "store/mailbox.h"
 
 namespace postern::store {
 
@@ -73,9 +74,10 @@ class Writer {
 
   // store::deliver as a job; the spool file (if any) is unlinked on the pool
   // thread after the batch, whatever its outcome. A body of more than
-  // kStageChunks chunks is first staged by solo jobs of kStageChunks chunks
-  // each (one txn and commit apiece), so no txn holds the whole body in dirty
-  // pages; the delivery itself stays one atomic job.
+  // kStageChunks chunks is first staged by jobs of kStageChunks chunks each, one
+  // per batch (other deliveries join those batches), so no txn holds the whole
+  // body in dirty pages; the delivery itself stays one atomic job, queued once the
+  // last step is done (so it may complete after deliveries submitted later).
   void deliver(DeliveryRequest request, std::function<void(Result<DeliveryOutcome>)> done);
 
   bool failed() const { return fatal_.has_value(); }
@@ -84,10 +86,10 @@ class Writer {
   const Error* full() const { return full_ ? &*full_ : nullptr; }
   // REQUIRES: failed().
   const Error& fatal_error() const { return *fatal_; }
-  bool idle() const { return !in_flight_ && queue_.empty(); }
+  bool idle() const { return !in_flight_ && queue_.empty() && staging_.empty(); }
   std::uint64_t commits() const { return commits_; }  // successful outer commits
   std::uint64_t batches() const { return batches_; }  // batches run (committed or not)
-  std::size_t queued() const { return queue_.size(); }
+  std::size_t queued() const { return queue_.size() + staging_.size(); }
 
  private:
   struct Job {
@@ -95,11 +97,11 @@ class Writer {
     std::function<void(const Error*)> done;        // loop thread
     std::function<void()> after_batch;             // pool thread, may be empty
     std::uint64_t weight = 0;                      // body bytes it may write
-    bool solo = false;                             // runs in a batch of its own
   };
   struct Batch;
 
   void enqueue(Job job);
+  void enqueue_stage(Job job);
   void start_batch();
   void finish_batch(Batch& batch);
   static void run_batch(Env& env, const Committer& committer, Batch& batch) noexcept;
@@ -108,6 +110,7 @@ class Writer {
   core::Executor& executor_;
   Committer committer_;
   std::deque<Job> queue_;
+  std::deque<Job> staging_;  // staging steps of large bodies, one per batch
   bool in_flight_ = false;
   std::optional<Error> fatal_;
   std::optional<Error> full_;    // the last lack of space, until mail is stored again

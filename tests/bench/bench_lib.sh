@@ -60,6 +60,7 @@ bench_workdir() {
 
 # shellcheck disable=SC2317  # run by the EXIT trap
 bench_cleanup() {
+  pss_sampler_stop || true
   postern_stop || true
   "$bench_lib_dir/anchors/$bench_anchor.sh" stop "$work/$bench_anchor" || true
   if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
@@ -76,4 +77,63 @@ bench_finish() {
   echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine skews figures)"
   if [ "$failed" = 0 ]; then echo "PASS: zero errors"; else echo "FAIL: see the lines above"; fi
   exit "$failed"
+}
+
+# cpu_ticks PID: utime + stime of one process (fields 14 and 15 of /proc/PID/stat), in clock
+# ticks. cpu_ticks_tree PID: the same for PID and its direct children, with the time of
+# children they already reaped (cutime + cstime), for multi-process anchors (Postfix's master
+# and its smtpd, cleanup, qmgr, virtual; Dovecot's master and its pop3 processes).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_ticks_tree() {
+  # One pass over /proc (cat skips a process that ends meanwhile). The names of these
+  # processes hold no spaces, so the fields of stat keep their places.
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } |
+    awk -v root="$1" '$1 == root || $4 == root {t += $14 + $15 + $16 + $17} END {print t + 0}'
+}
+# cpu_per_1000 TICKS MESSAGES: CPU seconds per 1 000 messages.
+cpu_per_1000() {
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {if (n + 0 == 0) print "n/a"; else printf "%.2f\n", t / hz / n * 1000}'
+}
+
+# pss_kb PID: proportional set size in kB (/proc/PID/smaps_rollup): shared pages (libraries,
+# LMDB's map) counted by share. pss_sampler_start PID FILE / pss_sampler_stop: the largest
+# PSS seen, sampled every 0.2 s in the background into FILE while load runs.
+pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+pss_sampler_start() {
+  local pid=$1 file=$2
+  echo 0 >"$file"
+  (
+    peak=0
+    while kill -0 "$pid" 2>/dev/null; do
+      now=$(pss_kb "$pid")
+      if [ "${now:-0}" -gt "$peak" ]; then peak=$now; echo "$peak" >"$file"; fi
+      sleep 0.2
+    done
+  ) &
+  pss_sampler_pid=$!
+}
+pss_sampler_stop() {
+  [ -n "${pss_sampler_pid:-}" ] || return 0
+  kill "$pss_sampler_pid" 2>/dev/null || true
+  wait "$pss_sampler_pid" 2>/dev/null || true
+  pss_sampler_pid=
+}
+
+# postern_admin_cookie HTTP_PORT LOGFILE: completes the first-visit set-up (the one-time token
+# postern printed on stderr) with curl and prints the session cookie for /api/* reads.
+postern_admin_cookie() {
+  local port=$1 log=$2 token
+  token=$(sed -n 's|.*/setup#\([0-9a-f]*\).*|\1|p' "$log" | tail -1)
+  [ -n "$token" ] || { echo "no set-up token in $log" >&2; return 1; }
+  curl -sS -m 30 -o /dev/null -D - -H 'Content-Type: application/json' \
+    -H "Origin: http://127.0.0.1:$port" -H 'Sec-Fetch-Site: same-origin' \
+    --data "{\"token\":\"$token\",\"password\":\"bench-admin-password\"}" \
+    "http://127.0.0.1:$port/api/setup" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1
+}
+# loop_lag_ms HTTP_PORT COOKIE: loop_lag_max_ms of /api/status (the largest uv timer delay
+# since the previous read: read once to start a window).
+loop_lag_ms() {
+  curl -sS -m 30 -H "Cookie: $2" "http://127.0.0.1:$1/api/status" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["overview"]["loop_lag_max_ms"])'
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # run_pop3_bench.sh: postern's POP3 retrieval throughput against a private Dovecot, same mailboxes.
 #
-# Usage: run_pop3_bench.sh POSTERN_BINARY [--quick] [--tls] [--tools DIR] [--keep]
-#   10 users bench1..bench10@example.org, 20 messages of 100 KB each, the same Maildir files
+# Usage: run_pop3_bench.sh POSTERN_BINARY [--quick] [--tls] [--tools DIR] [--keep] [--clients N]
+#   10 users bench1..bench10@example.org, 30 messages of 100 KB each, the same Maildir files
 #   imported into postern (`postern import --maildir`) and served in place by Dovecot. Each run:
-#   pop3_load with 10 connections, one user each, R rounds of USER/PASS, LIST, UIDL, RETR all,
+#   pop3_load with N connections (--clients, default 10), one user each, R rounds of USER/PASS, LIST, UIDL, RETR all,
 #   QUIT (R = 10; --quick: 2). 3 runs alternating postern then Dovecot; prints median MB/s and
 #   msg/s, the ratio postern/Dovecot and postern's peak RSS (VmHWM) after all runs.
 #   --tls         POP3S (implicit TLS, a full handshake per session) on both servers instead
@@ -20,12 +20,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench_lib.sh
 . "$here/bench_lib.sh"
 
+clients=10 rest=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = --clients ]; then clients=$2; shift; else rest+=("$1"); fi
+  shift
+done
 declare tls  # 0, or 1 with --tls: set by bench_args
-bench_args pop3_load --tls -- "$@"
+bench_args pop3_load --tls -- "${rest[@]}"
 anchors_available dovecot-core dovecot-pop3d
 
 users=10
-per_user=20
+per_user=30
 size=102400
 runs=3
 rounds=10
@@ -67,11 +72,11 @@ failed=0
 # run NAME PORT R: one pop3_load run; appends its machine line to $work/results.
 run() {
   local name=$1 port=$2 r=$3 line status=0 want
-  line=$("$load" --host 127.0.0.1 --port "$port" --connections "$users" \
+  line=$("$load" --host 127.0.0.1 --port "$port" --connections "$clients" \
     --user 'bench{n}@example.org' --password "$password" --rounds "$r" \
     --time-limit "$limit" "${tls_flag[@]}" | sed -n 1p) || status=$?
   echo "server=$name $line" >>"$work/results"
-  want=$((r * users * per_user))
+  want=$((r * clients * per_user))
   if [ "$status" != 0 ] || [ "$(field errors <<<" $line")" != 0 ] ||
     [ "$(field messages <<<" $line")" != "$want" ]; then
     echo "FAIL: $name (want $want messages, zero errors): $line" >&2
@@ -98,14 +103,14 @@ median_of() {  # median_of SERVER KEY: the median of KEY over that server's runs
   grep "^server=$1 " "$work/results" | field "$2" | median
 }
 echo
-echo "POP3: $users connections x $rounds rounds x $per_user messages of $size bytes per run," \
+echo "POP3: $clients connections x $rounds rounds x $per_user messages of $size bytes per run," \
   "median of $runs runs, loopback, $mode"
 printf '%-8s | %10s | %10s\n' "" "MB/s" "msg/s"
 pm=$(median_of postern mb_per_s) dm=$(median_of dovecot mb_per_s)
 pn=$(median_of postern msgs_per_s) dn=$(median_of dovecot msgs_per_s)
 printf '%-8s | %10s | %10s\n' postern "$pm" "$pn" Dovecot "$dm" "$dn" ratio "$(ratio "$pm" "$dm")" \
   "$(ratio "$pn" "$dn")"
-echo "bench=pop3_summary tls=$tls postern_mb_per_s=$pm dovecot_mb_per_s=$dm ratio=$(ratio "$pm" "$dm")"
+echo "bench=pop3_summary tls=$tls clients=$clients postern_mb_per_s=$pm dovecot_mb_per_s=$dm ratio=$(ratio "$pm" "$dm")"
 echo "postern peak RSS (VmHWM) after all runs: $hwm kB (RSS now: $split)"
 
 bench_finish

@@ -32,6 +32,7 @@
 
 #include "core/log.h"
 #include "store/check.h"
+#include "store/delivery.h"
 #include "store/env.h"
 #include "store/mailbox.h"
 #include "store/maildir.h"

@@ -33,6 +33,7 @@ namespace {
   auto env_r = Env::open(options);
   if (!env_r) _exit(2);
   std::unique_ptr<Env> env = std::move(*env_r);
+  if (!recover(*env)) _exit(2);
   PoolExecutor pool(3);
   Writer writer(*env, pool);
   std::mt19937 rng(seed);

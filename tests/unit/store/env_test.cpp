@@ -1,4 +1,4 @@
-// Env: schema creation, reopen, migrations, error translation, spool cleanup.
+// Env: schema creation, reopen, migrations, error translation, map sizes.
 #include "store/env.h"
 
 #include <doctest/doctest.h>
@@ -91,26 +91,6 @@ TEST_CASE("a failing migration step leaves the store at its old version") {
   REQUIRE(txn.has_value());
   CHECK(schema_version(*txn) == 1);
   CHECK_FALSE(get_setting(*txn, "half").has_value());
-}
-
-TEST_CASE("opening without recovery leaves the spool folder alone") {
-  TempDir dir;
-  Options o = options_for(dir.path());
-  o.recover_at_open = false;  // the CLI beside a running server
-  { auto env = open_store(o); }
-  { std::ofstream(o.data_dir + "/spool/body-in-use") << "being received"; }
-  auto env = open_store(o);
-  CHECK(std::filesystem::exists(o.data_dir + "/spool/body-in-use"));
-}
-
-TEST_CASE("opening with recovery empties the spool folder") {
-  TempDir dir;
-  const Options o = options_for(dir.path());
-  { auto env = open_store(o); }
-  { std::ofstream(o.data_dir + "/spool/body-left-over") << "half a message"; }
-  auto env = open_store(o);
-  CHECK(std::filesystem::is_directory(o.data_dir + "/spool"));
-  CHECK(std::filesystem::is_empty(o.data_dir + "/spool"));
 }
 
 TEST_CASE("LMDB and errno codes map to store error kinds") {

@@ -54,13 +54,13 @@ TEST_CASE("a small body stays in memory and no file is made") {
   CHECK(spool_files(o) == 0);
 }
 
-TEST_CASE("a large body is written to one spool file with its SHA-256") {
+TEST_CASE("a body over the memory limit is written to one spool file with its SHA-256") {
   TempDir dir;
   const Options o = options_for(dir.path());
   auto env = open_store(o);
   InlineExecutor ex;
   const std::string bytes = stored_form_bytes(5 * Spool::kBufferBytes + 123);
-  Spool spool(o, ex);
+  Spool spool(o, ex, /*memory_limit=*/0);
   for (std::size_t at = 0; at < bytes.size(); at += 1000) {
     spool.append(std::string_view(bytes).substr(at, 1000));
   }
@@ -80,7 +80,7 @@ TEST_CASE("wants_more turns false with two buffers outstanding and back true aft
   const Options o = options_for(dir.path());
   auto env = open_store(o);
   HeldExecutor ex;
-  Spool spool(o, ex);
+  Spool spool(o, ex, /*memory_limit=*/0);
   int writable_calls = 0;
   spool.set_on_writable([&] { ++writable_calls; });
   const std::string buf(Spool::kBufferBytes, 'x');  // no line end: finish adds CRLF
@@ -112,7 +112,7 @@ TEST_CASE("a spool destroyed before finishing removes its file") {
   auto env = open_store(o);
   HeldExecutor ex;
   {
-    Spool spool(o, ex);
+    Spool spool(o, ex, /*memory_limit=*/0);
     spool.append(pattern_bytes(3 * Spool::kBufferBytes));
     ex.run_one();  // the file exists now, a second write is in flight
     CHECK(spool_files(o) == 1);
@@ -128,7 +128,7 @@ TEST_CASE("after a failed write the spool drops further input without pausing it
   auto env = open_store(o);
   std::filesystem::remove_all(o.data_dir + "/spool");  // the file cannot be made: ENOENT
   HeldExecutor ex;
-  Spool spool(o, ex);
+  Spool spool(o, ex, /*memory_limit=*/0);
   int writable_calls = 0;
   spool.set_on_writable([&] { ++writable_calls; });
   const std::string buf(Spool::kBufferBytes, 'x');
@@ -148,4 +148,84 @@ TEST_CASE("after a failed write the spool drops further input without pausing it
   REQUIRE(got.has_value());
   REQUIRE_FALSE(got->has_value());
   CHECK(got->error().where == std::string_view("spool-create"));
+}
+
+TEST_CASE("a 100 KB body stays in memory, hashed buffer by buffer, and leases its bytes") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  HeldExecutor ex;
+  const std::uint64_t before = Spool::memory_in_use();
+  const std::string bytes = stored_form_bytes(100 * 1024);
+  std::optional<Result<SpooledBody>> got;
+  {
+    Spool spool(o, ex);
+    for (std::size_t at = 0; at < bytes.size(); at += 1000) {
+      spool.append(std::string_view(bytes).substr(at, 1000));
+    }
+    CHECK(ex.pending() == 1);  // the first full buffer is hashed while the rest arrives
+    spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+    ex.run_all();
+  }
+  REQUIRE(got.has_value());
+  REQUIRE(got->has_value());
+  CHECK((*got)->in_memory());
+  CHECK((*got)->memory == bytes);
+  CHECK((*got)->hash == sha256(bytes));
+  CHECK(spool_files(o) == 0);
+  CHECK(Spool::memory_in_use() == before + bytes.size());  // leased until the body goes
+  got.reset();                                             // the store is done with it
+  CHECK(Spool::memory_in_use() == before);
+}
+
+TEST_CASE("a body growing past the memory limit goes to a file with every byte kept so far") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  InlineExecutor ex;
+  const std::uint64_t before = Spool::memory_in_use();
+  const std::string bytes =
+      stored_form_bytes(Spool::kMemoryBodyBytes + 3 * Spool::kBufferBytes / 2);
+  Spool spool(o, ex);
+  for (std::size_t at = 0; at < bytes.size(); at += 4000) {
+    spool.append(std::string_view(bytes).substr(at, 4000));
+  }
+  std::optional<Result<SpooledBody>> got;
+  spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+  REQUIRE(got.has_value());
+  REQUIRE(got->has_value());
+  CHECK_FALSE((*got)->in_memory());
+  CHECK(slurp((*got)->path) == bytes);
+  CHECK((*got)->hash == sha256(bytes));
+  CHECK(Spool::memory_in_use() == before);
+}
+
+TEST_CASE("with the memory budget spent, further bodies go to files") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  InlineExecutor ex;
+  const std::string bytes = stored_form_bytes(200 * 1024);
+  std::vector<SpooledBody> held;
+  std::size_t files = 0;
+  const std::size_t n = Spool::kMemoryBudgetBytes / bytes.size() + 4;
+  for (std::size_t i = 0; i < n; ++i) {
+    Spool spool(o, ex);
+    spool.append(bytes);
+    std::optional<Result<SpooledBody>> got;
+    spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+    REQUIRE(got.has_value());
+    REQUIRE(got->has_value());
+    CHECK((*got)->hash == sha256(bytes));
+    if (!(*got)->in_memory()) {
+      ++files;
+      CHECK(slurp((*got)->path) == bytes);
+    }
+    CHECK(Spool::memory_in_use() <= Spool::kMemoryBudgetBytes);
+    held.push_back(std::move(**got));
+  }
+  CHECK(files >= 4);
+  CHECK(files < n);
+  held.clear();
+  CHECK(Spool::memory_in_use() == 0);
 }

@@ -7,8 +7,12 @@
 #include <string>
 
 #include "store/catalogue.h"
+#include "store/daily_counts.h"
+#include "store/delivery.h"
 #include "store/env.h"
+#include "store/ledger.h"
 #include "store/mailbox.h"
+#include "store/recovery.h"
 #include "store/sha256.h"
 #include "test_support.h"
 
@@ -19,13 +23,14 @@ inline Options options_for(const std::string& dir, std::uint64_t map_bytes = 64u
   o.data_dir = dir + "/data";
   o.map_bytes = map_bytes;
   o.pbkdf2_iterations = 1000;
-  o.recover_at_open = true;  // tests play the server
   return o;
 }
 
-inline std::unique_ptr<Env> open_store(const Options& options) {
+// Tests play the server, which runs recovery after the open; `recover` false plays the CLI.
+inline std::unique_ptr<Env> open_store(const Options& options, bool recover = true) {
   auto env = Env::open(options);
   REQUIRE(env.has_value());
+  if (recover) REQUIRE(store::recover(**env).has_value());
   return std::move(*env);
 }
 

@@ -96,7 +96,7 @@ TEST_CASE("a spooled delivery through the writer removes the spool file after co
   add_users(*env, {"a@x.org", "b@x.org"});
   InlineExecutor ex;
   const std::string bytes = stored_form_bytes(3 * kChunkBytes + 17);
-  Spool spool(o, ex);
+  Spool spool(o, ex, /*memory_limit=*/0);  // a file, whatever its size
   spool.append(bytes);
   std::optional<Result<DeliveryOutcome>> outcome;
   Writer writer(*env, ex);
@@ -187,60 +187,42 @@ TEST_CASE("completions may submit more work, which forms the next batch") {
   CHECK(writer.idle());
 }
 
-TEST_CASE("a large body is staged in solo batches before its one delivery job") {
+TEST_CASE("a large body is staged one step per batch, and small deliveries do not wait") {
   TempDir dir;
   auto env = open_store(options_for(dir.path(), 256ull << 20));
   add_users(*env, {"a@x.org", "b@x.org"});
   HeldExecutor ex;
   Writer writer(*env, ex);
   const std::string bytes = pattern_bytes(2 * kStageChunks * kChunkBytes + 5);  // 33 chunks
-  std::optional<Result<DeliveryOutcome>> big, small;
+  std::optional<Result<DeliveryOutcome>> big, small, later;
   writer.deliver(request_to(memory_body(bytes), {"a@x.org", "b@x.org"}),
                  [&](Result<DeliveryOutcome> r) { big = std::move(r); });
   writer.deliver(request_to(memory_body("small"), {"a@x.org"}),
                  [&](Result<DeliveryOutcome> r) { small = std::move(r); });
-  REQUIRE(ex.run_one());  // stage chunks 0-15
+  REQUIRE(ex.run_one());  // stage chunks 0-15: that batch started before the small one came
+  CHECK_FALSE(small.has_value());
+  REQUIRE(ex.run_one());  // stage chunks 16-31, and the small delivery in the same commit
   {
     auto txn = env->begin_read();
-    CHECK(entry_count(*txn, Db::chunks).value_or(0) == kStageChunks);
-    CHECK(entry_count(*txn, Db::bodies).value_or(9) == 0);  // not delivered yet
+    CHECK(entry_count(*txn, Db::chunks).value_or(0) == 2 * kStageChunks + 1);
+    CHECK(entry_count(*txn, Db::bodies).value_or(9) == 1);  // the small one only
   }
-  ex.run_all();
-  CHECK(writer.commits() == 4);  // three staging batches, then both deliveries together
-  REQUIRE(big.has_value());
-  REQUIRE(big->has_value());
   REQUIRE(small.has_value());
   CHECK(small->has_value());
+  CHECK_FALSE(big.has_value());
+  writer.deliver(request_to(memory_body("later"), {"b@x.org"}),
+                 [&](Result<DeliveryOutcome> r) { later = std::move(r); });
+  ex.run_all();  // stage chunk 32; then the later one and the large delivery, together
+  REQUIRE(later.has_value());
+  CHECK(later->has_value());
+  CHECK(writer.commits() == 4);  // three staging steps, then the large delivery
+  CHECK(writer.idle());
+  REQUIRE(big.has_value());
+  REQUIRE(big->has_value());
   auto list = list_messages(*env, (*big)->delivered[0].mailbox_id);
   REQUIRE(list->size() == 2);
-  CHECK(read_body(*env, (*list)[0].body, (*list)[0].size) == bytes);
+  CHECK(read_body(*env, (*list)[1].body, (*list)[1].size) == bytes);  // after the small one
   CHECK(check_consistency(*env, true).has_value());
-}
-
-TEST_CASE("chunks staged by a delivery that never committed are dropped at recovery") {
-  TempDir dir;
-  const Options o = options_for(dir.path());
-  {
-    auto env = open_store(o);
-    SpooledBody body = memory_body(pattern_bytes(3 * kStageChunks * kChunkBytes));
-    REQUIRE(run_write(*env, [&](WriteTxn& t) { return stage_chunks(t, body, 0, kStageChunks); }));
-    auto r = check_consistency(*env);  // staged chunks are not corruption
-    REQUIRE(r.has_value());
-    CHECK(r->staged_chunks == kStageChunks);
-  }
-  Options cli = o;
-  cli.recover_at_open = false;
-  {
-    auto env = open_store(cli);  // the CLI must not touch a delivery in progress
-    auto txn = env->begin_read();
-    CHECK(entry_count(*txn, Db::chunks).value_or(0) == kStageChunks);
-  }
-  auto env = open_store(o);
-  auto txn = env->begin_read();
-  CHECK(entry_count(*txn, Db::chunks).value_or(1) == 0);
-  auto r = check_consistency(*env);
-  REQUIRE(r.has_value());
-  CHECK(r->staged_chunks == 0);
 }
 
 TEST_CASE("a failed commit that did not land is not fatal; one that may have landed is") {

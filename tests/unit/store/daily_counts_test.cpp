@@ -1,3 +1,6 @@
+// Daily counters: one day adds up, the next restarts.
+#include "store/daily_counts.h"
+
 #include <doctest/doctest.h>
 
 #include "store_fixture.h"

@@ -1,9 +1,11 @@
-// The dedup ledger inside deliver(): suppression, window, partials, counters, refcounts.
+// The dedup ledger: rows, expiry, and its steps inside deliver() (suppression, window,
+// partials, counters, refcounts).
+#include "store/ledger.h"
+
 #include <doctest/doctest.h>
 
 #include "store/check.h"
 #include "store/events.h"
-#include "store/mailbox.h"
 #include "store/writer.h"
 #include "store_fixture.h"
 
@@ -76,6 +78,32 @@ std::vector<Event> events_of(Env& env, std::string_view kind) {
 }
 
 }  // namespace
+
+TEST_CASE("dedup rows are written with the delivery and expire by age") {
+  TempDir dir;
+  auto env = open_store(options_for(dir.path()));
+  add_users(*env, {"a@x.org"});
+  Fingerprint fp{};
+  fp[0] = 7;
+  auto req = request_to(memory_body("m"), {"a@x.org"}, 1000);
+  req.recipients[0].record = {fp};
+  auto out = deliver_now(*env, req);
+  REQUIRE(out.has_value());
+  const std::uint64_t box = out->delivered[0].mailbox_id;
+  {
+    auto txn = env->begin_read();
+    auto row = find_dedup(*txn, box, fp);
+    REQUIRE(row.has_value());
+    CHECK(row->first_seen == 1000);
+    CHECK(row->uid == out->delivered[0].uid);
+  }
+  auto none = run_write(*env, [](WriteTxn& t) { return expire_dedup(t, 1000); });
+  CHECK(none.value_or(99) == 0);
+  auto one = run_write(*env, [](WriteTxn& t) { return expire_dedup(t, 1001); });
+  CHECK(one.value_or(99) == 1);
+  auto txn = env->begin_read();
+  CHECK(find_dedup(*txn, box, fp).error().code == Errc::not_found);
+}
 
 TEST_CASE("a retry within the window is suppressed, counted and logged, not stored") {
   TempDir dir;
