@@ -14,7 +14,8 @@ for script in firmware/openwrt/files/postern.init firmware/image/init firmware/i
   if shellcheck -s sh "$root/$script"; then echo "PASS: $script"; else echo "FAIL: $script"; status=1; fi
 done
 # Host scripts, bash; -x follows their `. targets.sh`.
-for script in firmware/image/build.sh firmware/image/boot-test.sh firmware/image/deps.sh; do
+for script in firmware/image/build.sh firmware/image/boot-test.sh firmware/image/deps.sh \
+  firmware/image/power-cut-test.sh; do
   if shellcheck -x "$root/$script"; then echo "PASS: $script"; else echo "FAIL: $script"; status=1; fi
 done
 exit "$status"
