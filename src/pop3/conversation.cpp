@@ -85,7 +85,8 @@ void Conversation::on_closed(net::Connection&) {
 bool Conversation::idle_evictable(const net::Connection& conn) const {
   const State state = session_.state();
   return (state == State::authorization || state == State::sasl_response) &&
-         session_.wants_input() && conn.input().empty() && owed_ == 0 && !held_answer_ && !link_.offering();
+         session_.wants_input() && conn.input().empty() && owed_ == 0 && !held_answer_ &&
+         !link_.offering();
 }
 
 void Conversation::on_evict(net::Connection& conn) {
