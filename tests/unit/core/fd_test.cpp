@@ -29,9 +29,7 @@ extern "C" void count_signal(int) {
 // True once thread `tid` is blocked in read(2) (/proc/<pid>/task/<tid>/syscall names the
 // call it sleeps in), so a signal sent now interrupts that read. False where /proc does not
 // say (qemu-user, no CONFIG_HAVE_ARCH_TRACEHOOK): the test then still checks the data.
-bool wait_blocked_in_read(pid_t tid) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + postern::test::scaled(std::chrono::milliseconds(5000));
+bool wait_blocked_in_read_until(pid_t tid, std::chrono::steady_clock::time_point deadline) {
   const std::string path = "/proc/self/task/" + std::to_string(tid) + "/syscall";
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(path);
@@ -44,6 +42,37 @@ bool wait_blocked_in_read(pid_t tid) {
     std::this_thread::yield();
   }
   return false;
+}
+
+// Whether /proc names this architecture's syscalls at all: under qemu-user the file
+// exists but holds the host's numbers, so a thread known to sit in read(2) is probed once
+// (3 s, not scaled: qemu would otherwise cost the scaled wait twice, 100 s).
+bool proc_reports_reads() {
+  static const bool reports = [] {
+    int fds[2];
+    if (::pipe(fds) != 0) return false;
+    core::Fd reader(fds[0]), writer(fds[1]);
+    std::atomic<pid_t> tid{0};
+    std::thread thread([&] {
+      tid = static_cast<pid_t>(::syscall(SYS_gettid));
+      char byte;
+      (void)::read(reader.get(), &byte, 1);
+    });
+    while (tid == 0) std::this_thread::yield();
+    const bool seen =
+        wait_blocked_in_read_until(tid, std::chrono::steady_clock::now() + std::chrono::seconds(3));
+    (void)core::write_all(writer.get(), "x", "probe");
+    thread.join();
+    return seen;
+  }();
+  return reports;
+}
+
+bool wait_blocked_in_read(pid_t tid) {
+  if (!proc_reports_reads()) return false;
+  return wait_blocked_in_read_until(
+      tid,
+      std::chrono::steady_clock::now() + postern::test::scaled(std::chrono::milliseconds(5000)));
 }
 
 }  // namespace
