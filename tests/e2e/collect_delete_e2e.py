@@ -16,65 +16,29 @@ Usage: collect_delete_e2e.py POSTERN_BINARY
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 
 from collect_e2e import PASSWORD, Dovecot, add_remote, make_ca, message, remote_count
+from forwarder import Forwarder
 from harness import Checks, Postern, scaled
 
 DAY = 86400
 HOUR = 3600
 
 
-class QuitCutter:
+class QuitCutter(Forwarder):
     """Forwards to Dovecot; while `cut_quit` is set, a client's QUIT ends the link unsent."""
 
     def __init__(self, target_port):
-        self.target = target_port
         self.cut_quit = False
-        self.cuts = 0
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(8)
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
+        super().__init__(target_port)
 
-    def accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.target))
-            for sock in (client, server):
-                sock.settimeout(scaled(60))
-            threading.Thread(target=self.pipe, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self.pipe, args=(server, client, False), daemon=True).start()
-
-    def pipe(self, src, dst, from_client):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if from_client and self.cut_quit and re.search(rb"(^|\n)QUIT\r\n", data):
-                    self.cuts += 1
-                    raise OSError("QUIT swallowed")
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def close(self):
-        self.listener.close()
+    def upstream(self, data, link):
+        if self.cut_quit and re.search(rb"(^|\n)QUIT\r\n", data):
+            return b"", True
+        return data, False
 
 
 def remote_ids(maildirs, user):

@@ -20,9 +20,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import uuid
 
+from forwarder import Forwarder
 from harness import Checks, Postern, scaled, wait_for
 
 PASSWORD = "remote-secret"
@@ -153,59 +153,29 @@ service imap-login {{
         subprocess.run(["doveadm", "-c", self.conf, "stop"], capture_output=True)
 
 
-class CuttingProxy:
+class CuttingProxy(Forwarder):
     """Forwards to Dovecot; the first link is cut `cut_after` server bytes after a RETR."""
 
     def __init__(self, target_port, cut_after):
-        self.target = target_port
         self.cut_after = cut_after
-        self.cuts = 0
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(8)
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
+        super().__init__(target_port)
 
-    def accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.target))
-            state = {"retr": False, "sent": 0, "cut": self.cuts == 0}
-            for sock in (client, server):
-                sock.settimeout(scaled(60))
-            threading.Thread(target=self.pipe, args=(client, server, state, True),
-                             daemon=True).start()
-            threading.Thread(target=self.pipe, args=(server, client, state, False),
-                             daemon=True).start()
+    def new_link(self):
+        return {"retr": False, "sent": 0, "cut": self.cuts == 0}
 
-    def pipe(self, src, dst, state, from_client):
-        try:
-            while True:
-                data = src.recv(4096)
-                if not data:
-                    break
-                if from_client and b"RETR" in data:
-                    state["retr"] = True
-                if not from_client and state["cut"] and state["retr"]:
-                    room = self.cut_after - state["sent"]
-                    if len(data) >= room:
-                        dst.sendall(data[:room])
-                        self.cuts += 1
-                        state["cut"] = False
-                        raise OSError("cut")
-                    state["sent"] += len(data)
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
+    def upstream(self, data, link):
+        if b"RETR" in data:
+            link["retr"] = True
+        return data, False
+
+    def downstream(self, data, link):
+        if link["cut"] and link["retr"]:
+            room = self.cut_after - link["sent"]
+            if len(data) >= room:
+                link["cut"] = False
+                return data[:room], True
+            link["sent"] += len(data)
+        return data, False
 
 
 def main():

@@ -24,8 +24,8 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 
+from forwarder import Forwarder
 from harness import Checks, Postern, scaled, strip_trace, wait_for
 
 BINARY = sys.argv[1]
@@ -38,68 +38,27 @@ def message(subject, body):
             f"Message-ID: <{subject.replace(' ', '-')}@sender.example>\r\n\r\n{body}").encode()
 
 
-class QuitCutter:
+class QuitCutter(Forwarder):
     """Forwards POP3 both ways; when the client sends QUIT, cuts both links instead."""
 
     def __init__(self, target_port):
-        self.target_port = target_port
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(8)
-        self.listener.settimeout(scaled(60))
-        self.port = self.listener.getsockname()[1]
-        self.cuts = 0
         self.commands = []  # client command verbs seen, for the record
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(target_port)
 
-    def close(self):
-        self.listener.close()
+    def new_link(self):
+        return {"pending": b""}
 
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.target_port), scaled(60))
-            client.settimeout(scaled(60))
-            threading.Thread(target=self._up, args=(client, server), daemon=True).start()
-            threading.Thread(target=self._down, args=(client, server), daemon=True).start()
-
-    def _up(self, client, server):
-        pending = b""
-        try:
-            while True:
-                data = client.recv(65536)
-                if not data:
-                    break
-                pending += data
-                while b"\n" in pending:
-                    line, pending = pending.split(b"\n", 1)
-                    verb = line.split(b" ", 1)[0].strip().upper()
-                    self.commands.append(verb.decode(errors="replace"))
-                    if verb == b"QUIT":
-                        self.cuts += 1
-                        raise ConnectionAbortedError
-                    server.sendall(line + b"\n")
-        except OSError:
-            pass
-        for s in (client, server):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def _down(self, client, server):
-        try:
-            while True:
-                data = server.recv(65536)
-                if not data:
-                    break
-                client.sendall(data)
-        except OSError:
-            pass
+    def upstream(self, data, link):
+        link["pending"] += data
+        out = b""
+        while b"\n" in link["pending"]:
+            line, link["pending"] = link["pending"].split(b"\n", 1)
+            verb = line.split(b" ", 1)[0].strip().upper()
+            self.commands.append(verb.decode(errors="replace"))
+            if verb == b"QUIT":
+                return out, True
+            out += line + b"\n"
+        return out, False
 
 
 def send_bdat(server, data):
