@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "dedup/partial_rewriter.h"
+#include "smtp/postmaster.h"
 #include "store/catalogue.h"
 #include "store/ledger.h"
 #include "store/mailbox.h"
@@ -77,7 +78,16 @@ RecipientVerdict Delivery::resolve(const Envelope& envelope, std::string_view re
     return RecipientVerdict::relay_denied;
   }
   std::string target = *address;
-  if (auto alias = store::find_alias(*txn, target); alias) target = *alias;
+  if (is_postmaster(address->substr(0, address->rfind('@')))) {
+    auto postmaster = postmaster_target(*txn, store::domain_of(*address));
+    if (!postmaster) {
+      return postmaster.error().code == core::Errc::not_found ? RecipientVerdict::unknown_user
+                                                              : RecipientVerdict::temp_failure;
+    }
+    target = std::move(*postmaster);
+  } else if (auto alias = store::find_alias(*txn, target); alias) {
+    target = *alias;
+  }
   auto user = store::find_user(*txn, target);
   if (!user) {
     return user.error().code == core::Errc::not_found ? RecipientVerdict::unknown_user

@@ -48,6 +48,20 @@ def bodies(server):
     raise AssertionError("postern status printed no bodies line")
 
 
+def test_postmaster_without_alias(server):
+    # RFC 5321 §4.5.1: postmaster (any letter case) at each of our domains, and bare, MUST be
+    # accepted; with no postmaster mailbox or alias it reaches the domain's oldest mailbox.
+    data = message("to the postmaster", "a report\r\n", "pm-1")
+    with smtp(server) as client:
+        client.ehlo("sender.example")
+        refused = client.sendmail("alice@sender.example",
+                                  ["Postmaster", "POSTMASTER@example.org", "postmaster@EXAMPLE.org"],
+                                  data)
+        assert refused == {}, refused
+    stored = server.export()["bob@example.org"]
+    assert sum(strip_trace(m) == data for m in stored) == 1, "postmaster mail must land once in bob's"
+
+
 def test_single_instance_and_postmaster(server):
     server.add_user("carol@example.org", PASSWORD)
     server.cli("alias", "add", "postmaster@example.org", "carol@example.org")
@@ -204,6 +218,7 @@ def main():
         server.add_user("bob@example.org", PASSWORD)
         server.start()
         checks.run("smtplib body is stored byte-exact, with trace headers", test_smtplib_byte_exact, server)
+        checks.run("postmaster@ reaches the oldest mailbox without an alias", test_postmaster_without_alias, server)
         checks.run("one body for many recipients; Postmaster resolves", test_single_instance_and_postmaster, server)
         checks.run("relay and unknown users are refused", test_relay_and_unknown_user_refused, server)
         checks.run("SIZE is enforced at MAIL", test_size_enforced, server)
