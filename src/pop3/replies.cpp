@@ -202,6 +202,13 @@ Reply capa_follows() {
   return r;
 }
 
+Reply auth_mechanisms(bool plain) {
+  Reply r = ok_text("SASL mechanisms follow");
+  r.multiline = true;
+  if (plain) r.lines.emplace_back("PLAIN");
+  return r;
+}
+
 Reply signing_off(std::size_t messages_left) {
   return ok_text(format("postern signing off (%" PRIu64 " messages left)", messages_left));
 }

@@ -83,6 +83,8 @@ Reply top_follows();
 Reply dele_done(std::uint64_t number);
 Reply rset_done(std::size_t count, std::uint64_t octets);
 Reply capa_follows();
+// The SASL mechanisms, multi-line: PLAIN when a plaintext login would be accepted, else none.
+Reply auth_mechanisms(bool plain);
 
 // UPDATE (RFC 1939 §6).
 Reply signing_off(std::size_t messages_left);

@@ -36,7 +36,10 @@ Reply Session::on_pass(std::string_view args) {
 // RFC 5034 §4: AUTH mechanism [initial-response]; "=" is an empty initial response.
 Reply Session::on_auth(std::string_view args) {
   const std::vector<std::string_view> words = split_args(args);
-  if (words.empty() || words.size() > 2) return replies::syntax("AUTH PLAIN [initial-response]");
+  // A bare AUTH lists the mechanisms, one a line (the RFC 1734 draft's form, not in RFC 5034):
+  // Dovecot and Cyrus answer it, and older clients probe with it instead of CAPA.
+  if (words.empty()) return replies::auth_mechanisms(plaintext_allowed());
+  if (words.size() > 2) return replies::syntax("AUTH PLAIN [initial-response]");
   if (!equals_ignore_case(words[0], "PLAIN")) return replies::auth_mechanism_unsupported();
   if (!plaintext_allowed()) return replies::plaintext_disabled();
   pending_user_.reset();

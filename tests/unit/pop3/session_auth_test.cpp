@@ -119,11 +119,23 @@ TEST_CASE("AUTH continuation: '*' cancels, bad base64 ends the exchange, then co
        "S: -ERR NOOP is not valid before login"});
 }
 
-TEST_CASE("AUTH with another mechanism or no mechanism is refused") {
-  feed_all_ways("AUTH CRAM-MD5\r\nAUTH\r\nAUTH PLAIN a b\r\nAPOP alice 0123\r\n",
+TEST_CASE("AUTH with another mechanism or too many words is refused") {
+  feed_all_ways("AUTH CRAM-MD5\r\nAUTH PLAIN a b\r\nAPOP alice 0123\r\n",
                 {"S: -ERR Unsupported SASL mechanism: use PLAIN",
-                 "S: -ERR Syntax: AUTH PLAIN [initial-response]",
                  "S: -ERR Syntax: AUTH PLAIN [initial-response]", "S: -ERR Unknown command"});
+}
+
+TEST_CASE("a bare AUTH lists PLAIN where a plaintext login is accepted, nothing where not") {
+  FakeNet local;
+  local.host.transcript.clear();
+  local.client("AUTH\r\n");
+  CHECK(lines(local.host.transcript) ==
+        lines({"S: +OK SASL mechanisms follow", "S: PLAIN", "S: ."}));
+  FakeNet remote(default_limits(), remote_peer());
+  remote.host.transcript.clear();
+  remote.client("AUTH\r\n");
+  CHECK(lines(remote.host.transcript) == lines({"S: +OK SASL mechanisms follow", "S: ."}));
+  CHECK(remote.session.state() == State::authorization);
 }
 
 TEST_CASE("plaintext login over a non-TLS remote connection is refused with advice") {
