@@ -21,4 +21,16 @@ inline bool equals_ignore_case(std::string_view a, std::string_view b) {
   return true;
 }
 
+// True if `text` holds a C0 control (NUL..US, HTAB included) or DEL. No SMTP or POP3
+// command admits one (RFC 5321 §4.1, RFC 1939 §3: keywords and arguments are printable),
+// so such a line is refused before it is parsed and never reaches an argument, a trace
+// header or a log line.
+inline bool has_control_byte(std::string_view text) {
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
 }  // namespace postern::core

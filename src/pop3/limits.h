@@ -20,8 +20,9 @@ struct Limits {
   // line may be longer: PLAIN for a 255-octet user and password needs about 700 octets.
   std::size_t max_auth_line = 1024;
   // A line over its limit is answered "-ERR" at once and its octets are dropped up to the
-  // next LF, never buffered; past this many dropped octets of one line the peer is not a
-  // POP3 client (or a hostile one) and the connection closes. 64 KiB is 250 maximal
+  // next LF, never buffered; a line longer than this (LF included) is not a POP3
+  // client's (or is a hostile one's), and the connection closes once this many of its
+  // octets came without an LF (core::LineFramer). 64 KiB is 250 maximal
   // command lines.
   std::size_t max_discarded_bytes = 64 * 1024;
   // Protocol errors (unknown verbs, bad arguments, failed logins) before the session closes.

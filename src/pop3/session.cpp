@@ -48,7 +48,12 @@ const char* to_string(EndReason reason) noexcept {
 }
 
 Session::Session(Host& host, const Limits& limits, const core::Clock& clock, Peer peer)
-    : host_(host), limits_(limits), clock_(clock), peer_(std::move(peer)), started_(clock.now()) {
+    : host_(host),
+      limits_(limits),
+      clock_(clock),
+      peer_(std::move(peer)),
+      started_(clock.now()),
+      framer_(core::LineRules{core::LineEnding::crlf_or_lf, limits_.max_discarded_bytes}) {
   send(replies::greeting(limits_.greeting_host));
 }
 
@@ -56,57 +61,42 @@ bool Session::wants_input() const {
   return waiting_ == Waiting::nothing && state_ != State::closed && !connection_gone_;
 }
 
-// Framing. RFC 1939 §3 ends commands with CRLF; a bare LF is accepted too, as popa3d does
-// (its DESIGN names this its one deviation): client to server POP3 carries only commands,
-// never relayed content, so the leniency smuggles nothing (unlike SMTP DATA), and it helps
-// scripts typing at the port. A control byte anywhere else in the line is refused.
-// Length (RFC 2449 §4): a line is answered "-ERR Line too long" as soon as it crosses the
-// limit; its octets are then consumed (never buffered) up to its LF, and past
-// Limits::max_discarded_bytes of them the connection closes.
+// Framing (core::LineFramer). RFC 1939 §3 ends commands with CRLF; a bare LF is accepted
+// too, as popa3d does (its DESIGN names this its one deviation): client to server POP3
+// carries only commands, never relayed content, so the leniency smuggles nothing (unlike
+// SMTP DATA), and it helps scripts typing at the port. A control byte anywhere else in the
+// line is refused. Length (RFC 2449 §4): a line is answered "-ERR Line too long" as soon
+// as it crosses the limit; its octets are then consumed (never buffered) up to its LF, and
+// at Limits::max_discarded_bytes of them the connection closes.
 std::size_t Session::feed(std::string_view bytes) {
   std::size_t consumed = 0;
   while (consumed < bytes.size() && wants_input()) {
-    const std::string_view rest = bytes.substr(consumed);
     const std::size_t limit =
         state_ == State::sasl_response ? limits_.max_auth_line : limits_.max_line;
-    const std::size_t lf = rest.find('\n');
-    if (discarding_line_) {
-      const std::size_t take = lf == std::string_view::npos ? rest.size() : lf + 1;
-      consumed += take;
-      discarded_ += take;
-      if (discarded_ > limits_.max_discarded_bytes) {
-        POSTERN_LOG_INFO("pop3 %s event=line-flood discarded=%zu", peer_.session_id.c_str(),
-                         discarded_);
-        end(EndReason::line_flood, true);
+    const core::LineFramer::Piece piece = framer_.next(bytes.substr(consumed), limit);
+    if (piece.kind == core::LineFramer::Kind::incomplete) break;  // the caller keeps it
+    consumed += piece.consumed;
+    switch (piece.kind) {
+      case core::LineFramer::Kind::incomplete:
+      case core::LineFramer::Kind::discarded:
         break;
-      }
-      if (lf != std::string_view::npos) discarding_line_ = false;
-      continue;
-    }
-    if (lf == std::string_view::npos) {
-      if (rest.size() < limit) break;  // incomplete: the caller keeps it
-      // At `limit` octets without LF the line cannot fit any more: answer now, then drop
-      // the rest of it as it comes.
-      consumed += rest.size();
-      discarding_line_ = true;
-      discarded_ = rest.size();
-      refuse_long_line();
-      continue;
-    }
-    consumed += lf + 1;
-    if (lf + 1 > limit) {
-      refuse_long_line();
-      // Arrived whole: the same bound as when it is dropped piece by piece.
-      if (lf + 1 > limits_.max_discarded_bytes && !ended_) {
+      case core::LineFramer::Kind::too_long:
+        refuse_long_line();
+        break;
+      case core::LineFramer::Kind::flood:
         POSTERN_LOG_INFO("pop3 %s event=line-flood discarded=%zu", peer_.session_id.c_str(),
-                         lf + 1);
+                         framer_.discarded());
         end(EndReason::line_flood, true);
-      }
-      continue;
+        consumed = bytes.size();  // the connection closes: the rest of the flood is dropped
+        break;
+      case core::LineFramer::Kind::bad_ending:  // not with LineEnding::crlf_or_lf
+      case core::LineFramer::Kind::control_byte:
+        refuse_control_byte();
+        break;
+      case core::LineFramer::Kind::line:
+        handle_line(piece.text);
+        break;
     }
-    std::string_view line = rest.substr(0, lf);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    handle_line(line);
   }
   return consumed;
 }
@@ -117,16 +107,6 @@ void Session::refuse_long_line() {
 }
 
 namespace {
-
-// C0 controls and DEL (RFC 1939 §3: keywords and arguments are printable). A NUL or an
-// escape sequence in a user name must never reach a lookup, a log line or the page.
-bool has_control(std::string_view line) {
-  for (char ch : line) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
 
 // Another protocol on the POP3 port (ALPACA; Postfix's smtpd_forbidden_commands): an HTTP
 // request line, or a header line ("Host: ..."), whose first word no POP3 verb can be.
@@ -142,12 +122,14 @@ bool looks_like_http(std::string_view line) {
 
 }  // namespace
 
+// RFC 1939 §3: keywords and arguments are printable. A NUL or an escape sequence in a user
+// name must never reach a lookup, a log line or the page.
+void Session::refuse_control_byte() {
+  if (state_ == State::sasl_response) enter(State::authorization);
+  respond(replies::bad_characters());
+}
+
 void Session::handle_line(std::string_view line) {
-  if (has_control(line)) {
-    if (state_ == State::sasl_response) enter(State::authorization);
-    respond(replies::bad_characters());
-    return;
-  }
   if (state_ == State::sasl_response) {
     on_sasl_response(line);
     return;
@@ -263,8 +245,7 @@ void Session::on_tls_ready() {
   // RFC 2595 §4: discard knowledge obtained from the client before TLS.
   peer_.tls_active = true;
   pending_user_.reset();
-  discarding_line_ = false;
-  discarded_ = 0;
+  framer_.reset();
   POSTERN_LOG_DEBUG("pop3 %s event=tls-ready", peer_.session_id.c_str());
 }
 

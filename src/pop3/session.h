@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/line_framer.h"
 #include "core/result.h"
 #include "pop3/dot_stuffer.h"
 #include "pop3/host.h"
@@ -101,6 +102,7 @@ class Session {
   // session.cpp: lines, dispatch, transitions, completions, endings.
   void handle_line(std::string_view line);
   void refuse_long_line();
+  void refuse_control_byte();
   void dispatch(std::string_view line);
   void respond(const Reply& reply);  // send(), counting -ERR towards Limits::max_errors
   void send(const Reply& reply);
@@ -146,8 +148,7 @@ class Session {
 
   State state_ = State::authorization;
   Waiting waiting_ = Waiting::nothing;
-  bool discarding_line_ = false;  // inside an over-long line, dropping bytes up to LF
-  std::size_t discarded_ = 0;     // octets of that line dropped so far
+  core::LineFramer framer_;       // command lines: CRLF or bare LF, over-long ones dropped
   bool ended_ = false;            // session_ended() was called
   bool connection_gone_ = false;  // on_disconnect/on_timeout/close: send nothing more
   std::size_t errors_ = 0;

@@ -42,7 +42,11 @@ const char* to_string(RecipientVerdict verdict) noexcept {
 }
 
 Session::Session(Host& host, const Limits& limits, const core::Clock& clock, Peer peer)
-    : host_(host), limits_(limits), clock_(clock), peer_(std::move(peer)) {
+    : host_(host),
+      limits_(limits),
+      clock_(clock),
+      peer_(std::move(peer)),
+      framer_(core::LineRules{core::LineEnding::crlf, limits_.max_discarded_command_bytes}) {
   POSTERN_LOG_DEBUG("smtp %s event=connect peer=%s tls=%d", peer_.session_id.c_str(),
                     core::printable(peer_.address).c_str(), peer_.tls_active ? 1 : 0);
   answer(replies::greeting(limits_.hostname));
@@ -330,7 +334,7 @@ void Session::on_timeout() {
 bool Session::awaiting_command() const {
   static constexpr StateSet kAwaiting{State::connected, State::ready, State::mail, State::rcpt,
                                       State::tls_pending};
-  return kAwaiting.contains(state_) && framing_ == Framing::line;
+  return kAwaiting.contains(state_) && framing_ == Framing::line && !framer_.discarding();
 }
 
 void Session::on_evicted() {

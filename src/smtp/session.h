@@ -31,6 +31,7 @@
 
 #include "core/clock.h"
 #include "core/enum_set.h"
+#include "core/line_framer.h"
 #include "core/result.h"
 #include "smtp/data_reader.h"
 #include "smtp/host.h"
@@ -97,8 +98,12 @@ class Session final : private DataReader::Sink {
     closed,
   };
   // How the next octets are cut; orthogonal to State because a wrong-state BDAT
-  // still carries a chunk that must be read past (RFC 3030 §3).
-  enum class Framing : std::uint8_t { line, discard_line, data_body, chunk };
+  // still carries a chunk that must be read past (RFC 3030 §3). Command lines go
+  // through core::LineFramer (as POP3's do); a DATA body and a BDAT chunk are not
+  // command lines and stay here: their text lines may be of any length and are
+  // streamed as they come (§4.5.3.1), DATA is dot-unstuffed to its CRLF.CRLF by
+  // DataReader, and a chunk is counted in octets with no line structure at all.
+  enum class Framing : std::uint8_t { line, data_body, chunk };
 
   using StateSet = core::EnumSet<State>;
   using Handler = Reply (Session::*)(std::string_view args);
@@ -129,7 +134,6 @@ class Session final : private DataReader::Sink {
 
   // framing.cpp
   std::size_t take_line(std::string_view rest);
-  std::size_t discard_line(std::string_view rest);
   bool refuse_other_protocol(std::string_view line);
   // session.cpp
   std::size_t feed_data(std::string_view rest);
@@ -161,7 +165,7 @@ class Session final : private DataReader::Sink {
   std::uint64_t messages_ = 0;     // numbers message ids <session_id>.<n>
   std::size_t errors_ = 0;
   std::size_t commands_without_mail_ = 0;
-  std::size_t discarded_ = 0;  // octets of the over-long command line being discarded
+  core::LineFramer framer_;  // command lines: CRLF only, over-long ones dropped in pieces
   // The BDAT chunk being read: its remaining octets, its size and LAST flag, and
   // for a refused BDAT the reply owed once the chunk has been read past.
   std::uint64_t chunk_remaining_ = 0;

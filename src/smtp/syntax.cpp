@@ -156,13 +156,6 @@ std::optional<std::uint64_t> parse_number(std::string_view s) {
 
 }  // namespace
 
-bool has_control_byte(std::string_view line) {
-  for (unsigned char c : line) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
-
 bool looks_like_http(std::string_view line) {
   static constexpr std::string_view kMethods[] = {"GET", "POST",    "HEAD",
                                                   "PUT", "CONNECT", "OPTIONS"};

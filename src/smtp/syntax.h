@@ -23,10 +23,7 @@ CommandLine split_command(std::string_view line);
 // ASCII case-insensitive comparison (RFC 5321 §2.4: verbs are case-insensitive).
 using core::equals_ignore_case;  // core/ascii.h
 
-// True if `line` holds a C0 control (NUL..US, HTAB included) or DEL. No command
-// of RFC 5321 §4.1 admits one, so such a line is refused before it is parsed,
-// and none can reach a reverse-path, a Received field or a log line.
-bool has_control_byte(std::string_view line);
+using core::has_control_byte;  // core/ascii.h: C0 controls and DEL
 
 // True if `line` (a command line, or the first octets of an over-long one) is the
 // start of an HTTP request: "GET ", "POST ", "HEAD ", "PUT ", "CONNECT ",
