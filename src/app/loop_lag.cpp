@@ -2,6 +2,7 @@
 #include "app/loop_lag.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <csignal>
 
@@ -9,12 +10,11 @@
 
 namespace postern::app {
 
-LoopLag::LoopLag(uv_loop_t* loop) : timer_(new uv_timer_t), usr1_(new uv_signal_t) {
-  uv_timer_init(loop, timer_);
-  timer_->data = this;
+LoopLag::LoopLag(uv_loop_t* loop) : timer_(loop), usr1_(new uv_signal_t) {
   last_ns_ = uv_hrtime();
-  uv_timer_start(timer_, &LoopLag::on_timer, kPeriodMs, kPeriodMs);
-  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
+  const std::chrono::milliseconds period(kPeriodMs);
+  timer_.start(period, period, [this] { record(uv_hrtime()); });
+  timer_.unref();
   uv_signal_init(loop, usr1_);
   usr1_->data = this;
   uv_signal_start(usr1_, &LoopLag::on_usr1, SIGUSR1);
@@ -24,9 +24,6 @@ LoopLag::LoopLag(uv_loop_t* loop) : timer_(new uv_timer_t), usr1_(new uv_signal_
 LoopLag::~LoopLag() {
   POSTERN_LOG_INFO("app event=loop-lag max_ms=%.1f samples=%" PRIu64,
                    static_cast<double>(max_total_us_) / 1000.0, samples_);
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   usr1_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(usr1_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
@@ -54,10 +51,6 @@ void LoopLag::record(std::uint64_t now_ns) {
   ++samples_;
   max_interval_us_ = std::max(max_interval_us_, lag_us);
   max_total_us_ = std::max(max_total_us_, lag_us);
-}
-
-void LoopLag::on_timer(uv_timer_t* timer) noexcept {
-  if (auto* self = static_cast<LoopLag*>(timer->data)) self->record(uv_hrtime());
 }
 
 void LoopLag::on_usr1(uv_signal_t* handle, int) noexcept {

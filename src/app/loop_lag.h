@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "net/timer.h"
+
 namespace postern::app {
 
 // Loop thread only. A timer every kPeriodMs; each firing measures
@@ -14,8 +16,8 @@ namespace postern::app {
 // twice: over the current interval (closed by take_interval_max_us(), which
 // /api/status and SIGUSR1 call) and since start. SIGUSR1 logs and closes the
 // interval; the destructor logs the since-start maximum. Both handles are
-// unref'd: they never keep a stopping loop alive, and are freed in their close
-// callbacks (STYLE RAII trap 1).
+// unref'd: they never keep a stopping loop alive. The timer is a net::Timer; the
+// signal handle is freed in its close callback (STYLE RAII trap 1).
 class LoopLag {
  public:
   static constexpr std::uint64_t kPeriodMs = 50;
@@ -32,11 +34,10 @@ class LoopLag {
   std::uint64_t samples() const { return samples_; }
 
  private:
-  static void on_timer(uv_timer_t* timer) noexcept;
   static void on_usr1(uv_signal_t* handle, int signum) noexcept;
   void record(std::uint64_t now_ns);
 
-  uv_timer_t* timer_;
+  net::Timer timer_;
   uv_signal_t* usr1_;
   std::uint64_t last_ns_ = 0;
   std::uint64_t max_interval_us_ = 0;
