@@ -141,7 +141,9 @@ Reply stls_already_active() {
   return err_text("Command not permitted when TLS active");
 }
 Reply quit_authorization(std::string_view host) {
-  return ok_text(std::string(host) + " POP3 server signing off");
+  Reply reply = ok_text(std::string(host) + " POP3 server signing off");
+  reply.close_after = true;
+  return reply;
 }
 Reply utf8_enabled() {
   return ok_text("UTF8 enabled");

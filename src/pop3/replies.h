@@ -18,6 +18,9 @@ struct Reply {
   // RFC 1939 §3 multi-line body; dot-stuffed and terminated by render().
   std::vector<std::string> lines;
   bool multiline = false;
+  // The action that goes with the reply: the session ends (RFC 1939 §4 QUIT in
+  // AUTHORIZATION, no UPDATE) and the glue closes the connection once it is written.
+  bool close_after = false;
 
   bool is_error() const { return kind == Kind::err; }
   // The exact wire bytes. REQUIRES: kind != none; no line contains CR or LF.

@@ -166,6 +166,8 @@ void Session::dispatch(std::string_view line) {
   }
   Reply reply = (this->*command->handler)(args);
   if (reply.kind != Reply::Kind::none) respond(reply);
+  // The close that goes with the reply (QUIT): Host::close() closes once it is written.
+  if (reply.close_after) end(EndReason::quit, true);
 }
 
 // Counts -ERR replies; the one that reaches Limits::max_errors is replaced by a reply that

@@ -193,11 +193,8 @@ Reply Session::on_lang(std::string_view args) {
 // TRANSACTION enters UPDATE, the only way anything is removed.
 Reply Session::on_quit(std::string_view args) {
   if (!split_args(args).empty()) return replies::syntax("QUIT");
-  if (state_ == State::authorization) {
-    send(replies::quit_authorization(limits_.greeting_host));
-    end(EndReason::quit, true);
-    return replies::none();
-  }
+  // Its reply carries the close; dispatch() ends the session once it is sent.
+  if (state_ == State::authorization) return replies::quit_authorization(limits_.greeting_host);
   enter(State::update);
   const std::vector<std::uint64_t> deleted = maildrop_.deleted_keys();
   const std::vector<std::uint64_t> retrieved = maildrop_.retrieved_keys();

@@ -167,9 +167,12 @@ Reply Session::on_noop(std::string_view) {
   return replies::ok();
 }  // §4.1.1.9: args ignored
 
+// §4.1.1.10: 221, then the close (the reply carries it; answer() acts on it). A message
+// between BDAT chunks ends here, unstored.
 Reply Session::on_quit(std::string_view) {
-  close_with(replies::bye(limits_.hostname));
-  return replies::none();
+  abort_message(AbortReason::reset);
+  tx_.reset();
+  return replies::bye(limits_.hostname);
 }
 
 Reply Session::on_help(std::string_view) {

@@ -85,7 +85,9 @@ Reply chunk_received(std::uint64_t octets) {
   return make(250, "2.0.0", with_number("%llu octets received", octets));
 }
 Reply bye(std::string_view hostname) {
-  return make(221, "2.0.0", std::string(hostname) + " closing connection");
+  Reply reply = make(221, "2.0.0", std::string(hostname) + " closing connection");
+  reply.close_after = true;
+  return reply;
 }
 Reply help() {
   return make(214, "2.0.0",

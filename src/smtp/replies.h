@@ -25,6 +25,9 @@ struct Reply {
   bool peer_fault = false;  // counts towards Limits::max_errors
   // A multi-line reply (RFC 5321 §4.2.1) when not empty: these lines instead of `text`.
   std::vector<std::string> lines;
+  // The action that goes with the reply: the session ends and the glue closes the
+  // connection once the reply is written (QUIT's 221, RFC 5321 §4.1.1.10; every 421).
+  bool close_after = false;
 
   bool empty() const { return code == 0; }
   // "250 2.1.0 Sender ok\r\n"; multi-line "250-first\r\n250-...\r\n250 last\r\n".

@@ -155,6 +155,13 @@ std::string_view Session::what_to_do() const {
 void Session::answer(const Reply& reply) {
   if (reply.empty()) return;
   host_.send(reply.wire());
+  if (reply.close_after) {
+    // Host::close() closes once the reply is written; nothing more is read.
+    framing_ = Framing::line;
+    enter(State::closed);
+    host_.close();
+    return;
+  }
   if (!reply.peer_fault || state_ == State::closed) return;
   if (++errors_ >= limits_.max_errors) {
     POSTERN_LOG_INFO("smtp %s event=close reason=too-many-errors errors=%zu",
@@ -163,13 +170,14 @@ void Session::answer(const Reply& reply) {
   }
 }
 
+// The session's own decision to end it (timeouts, limits, a fatal store error): not a
+// handler's reply, so it is sent here, as one that closes.
 void Session::close_with(const Reply& reply, AbortReason reason) {
   abort_message(reason);  // a message under way (between BDAT chunks) ends here
-  host_.send(reply.wire());
   tx_.reset();
-  framing_ = Framing::line;
-  enter(State::closed);
-  host_.close();
+  Reply closing = reply;
+  closing.close_after = true;
+  answer(closing);
 }
 
 // --- The message body -------------------------------------------------------

@@ -184,6 +184,21 @@ TEST_CASE("QUIT in AUTHORIZATION signs off, closes, and updates nothing") {
                  "H: session_ended reason=quit user= retrieved=0 deleted=0 removed=0", "H: close"});
 }
 
+TEST_CASE("QUIT's reply carries the close: sent first, then the close, nothing read after") {
+  CHECK(replies::quit_authorization("mail.example").close_after);
+  CHECK_FALSE(replies::ok().close_after);
+  CHECK_FALSE(replies::unknown_command().close_after);
+  FakeNet net;
+  net.host.transcript.clear();
+  net.client("QUIT\r\nNOOP\r\n");
+  CHECK(net.host.transcript ==
+        std::vector<std::string>{
+            "S: +OK mail.example POP3 server signing off",
+            "H: session_ended reason=quit user= retrieved=0 deleted=0 removed=0", "H: close"});
+  CHECK(net.session.state() == State::closed);
+  CHECK(net.buffer == "NOOP\r\n");  // never read
+}
+
 TEST_CASE("+OK to PASS waits for the maildrop snapshot; pipelined commands wait behind it") {
   FakeNet net;
   net.auto_complete = false;

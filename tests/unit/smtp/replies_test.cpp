@@ -16,3 +16,15 @@ TEST_CASE("a one-line reply carries its enhanced code; EHLO's lines carry none")
 }
 
 }  // namespace postern::smtp
+
+namespace postern::smtp {
+
+TEST_CASE("QUIT's 221 carries the close; ordinary replies do not") {
+  const Reply bye = replies::bye("mx.example.org");
+  CHECK(bye.close_after);
+  CHECK(bye.wire() == "221 2.0.0 mx.example.org closing connection\r\n");
+  CHECK_FALSE(replies::ok().close_after);
+  CHECK_FALSE(replies::unknown_command().close_after);
+}
+
+}  // namespace postern::smtp

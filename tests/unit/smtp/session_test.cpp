@@ -338,3 +338,13 @@ TEST_CASE("the trace headers carry the envelope, the peer, the id and the clock'
         "\tby mx.example.org with ESMTP id s1.1\r\n"
         "\tfor <bob@example.org>; Tue, 14 Nov 2023 22:13:20 +0000\r\n");
 }
+
+TEST_CASE("QUIT returns its 221; the close follows it, and nothing after QUIT is read") {
+  for (const std::string& before : {std::string(), kEhlo, kEhlo + kMail + kRcpt}) {
+    Run run = feed_all_ways({client(before + "QUIT\r\nNOOP\r\n")});
+    CHECK(run.transcript.end()[-2] == "S: 221 2.0.0 mx.example.org closing connection");
+    CHECK(run.transcript.back() == "close");
+    CHECK(run.state == "closed");
+    CHECK(run.leftover == 6);  // "NOOP\r\n"
+  }
+}
