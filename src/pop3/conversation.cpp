@@ -16,7 +16,7 @@ namespace postern::pop3 {
 
 Conversation::Conversation(net::Connection& conn, ConversationContext context,
                            std::shared_ptr<const Limits> limits, Peer peer)
-    : link_(conn),
+    : SessionHandler(conn),
       context_(std::move(context)),
       limits_(std::move(limits)),
       session_id_(peer.session_id),
@@ -43,10 +43,6 @@ void Conversation::pump() {
               [this] { return session_.wants_input(); });
 }
 
-void Conversation::on_input(net::Connection&) {
-  pump();
-}
-
 void Conversation::on_drain(net::Connection& conn) {
   // A client still reading a long RETR is not idle (RFC 1939 §3 autologout is about
   // inactivity), so the timer restarts on each drain as it does on each read.
@@ -55,28 +51,11 @@ void Conversation::on_drain(net::Connection& conn) {
   pump();
 }
 
-void Conversation::on_tls_ready(net::Connection&) {
-  // STLS: the session forgets what came before. POP3S: not awaited, ignored by the session
-  // (it was created with tls_active already true).
-  session_.on_tls_ready();
-  pump();
-}
-
-void Conversation::on_eof(net::Connection& conn) {
-  // Delivered only while reading is not paused, so a pipelined "RETR 1 / QUIT" + FIN is
-  // served whole before this: what is left is a drop without QUIT (RFC 1939 §6: no UPDATE).
-  link_.on_eof(conn, [this] { session_.on_disconnect(); });
-}
-
-void Conversation::on_timeout(net::Connection&) {
-  session_.on_timeout();
-}
-
 void Conversation::on_closed(net::Connection&) {
   // A password answer serving its delay is dropped: the session has nobody to tell.
   held_answer_.reset();
   if (delay_timer_) delay_timer_->stop();
-  link_.on_closed([this] { session_.on_disconnect(); });
+  connection_closed();
   delete_if_done();
 }
 

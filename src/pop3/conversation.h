@@ -20,7 +20,7 @@
 #include "core/executor.h"
 #include "core/throttle.h"
 #include "net/connection.h"
-#include "net/session_link.h"
+#include "net/session_handler.h"
 #include "net/timer.h"
 #include "pop3/locks.h"
 #include "pop3/maildrop_store.h"
@@ -60,19 +60,15 @@ struct ConversationContext {
 // Owns itself: deleted once net has called on_closed() AND every completion it is owed
 // (a PBKDF2 check or a snapshot on the pool, an UPDATE in the Writer) has come back, because the
 // Session must stay alive to report an UPDATE that outlived its connection. Loop thread only.
-class Conversation final : public net::ConnectionHandler, private Host {
+class Conversation final : public net::SessionHandler<Session>, private Host {
  public:
   Conversation(net::Connection& conn, ConversationContext context,
                std::shared_ptr<const Limits> limits, Peer peer);
   Conversation(const Conversation&) = delete;
   Conversation& operator=(const Conversation&) = delete;
 
-  // net::ConnectionHandler
-  void on_input(net::Connection& conn) override;
+  // net::ConnectionHandler (on_input, on_tls_ready, on_eof, on_timeout: SessionHandler)
   void on_drain(net::Connection& conn) override;
-  void on_tls_ready(net::Connection& conn) override;
-  void on_eof(net::Connection& conn) override;
-  void on_timeout(net::Connection& conn) override;
   void on_closed(net::Connection& conn) override;
   bool idle_evictable(const net::Connection& conn) const override;
   void on_evict(net::Connection& conn) override;
@@ -91,7 +87,10 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void start_tls() override;
   void close() override;
 
-  void pump();
+  // net::SessionHandler
+  Session& session() override { return session_; }
+  void pump() override;
+
   void on_verified(core::Result<bool> outcome, const std::string& user_key, bool defer = false);
   void answer_password();
   void record_abnormal_end(const SessionSummary& summary);
@@ -99,7 +98,6 @@ class Conversation final : public net::ConnectionHandler, private Host {
   // Deletes *this when closed and owed nothing. The caller must return right after.
   bool delete_if_done();
 
-  net::SessionLink link_;  // the connection, until net calls on_closed()
   ConversationContext context_;
   std::shared_ptr<const Limits> limits_;  // the Limits this session started with
   std::string session_id_;

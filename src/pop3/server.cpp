@@ -25,12 +25,11 @@ Limits adjusted(Limits limits, const tls::ServerConfig* tls) {
 
 Server::Server(uv_loop_t* loop, ServerOptions options, ServerDeps deps)
     : loop_(loop),
-      options_(std::move(options)),
       deps_(std::move(deps)),
-      limits_(std::make_shared<const Limits>(adjusted(options_.limits, deps_.tls))),
-      shared_(std::make_shared<SharedState>(options_.throttle,
+      limits_(adjusted(std::move(options.limits), deps_.tls)),
+      shared_(std::make_shared<SharedState>(options.throttle,
                                             dummy_hash(deps_.env.options().pbkdf2_iterations))),
-      session_ids_(static_cast<std::uint64_t>(core::unix_seconds(deps_.clock.now()))) {}
+      sessions_(deps_.clock, options.buffers) {}
 
 Server::~Server() {
   stop();
@@ -46,27 +45,30 @@ core::Result<std::unique_ptr<Server>> Server::start(uv_loop_t* loop, ServerOptio
     options.listen_tls->reject_line = options.listen.reject_line;
     options.listen_tls->tls = deps.tls;
   }
+  net::ListenerOptions listen = options.listen;
+  std::optional<net::ListenerOptions> listen_tls = options.listen_tls;
   std::unique_ptr<Server> server(new Server(loop, std::move(options), std::move(deps)));
-  auto listener = net::Listener::start(
-      loop, server->options_.listen,
-      [raw = server.get()](net::Connection& conn) { return raw->accept(conn, false); });
-  if (!listener) return listener.error();
-  server->listener_ = std::move(*listener);
-  if (server->options_.listen_tls && server->deps_.tls != nullptr) {
-    auto tls_listener = net::Listener::start(
-        loop, *server->options_.listen_tls,
-        [raw = server.get()](net::Connection& conn) { return raw->accept(conn, true); });
-    if (!tls_listener) return tls_listener.error();  // ~Server closes the first listener
-    server->tls_listener_ = std::move(*tls_listener);
+  Server* raw = server.get();
+  auto listening =
+      raw->sessions_.listen(loop, std::move(listen), [raw](net::Connection& conn, std::string id) {
+        return raw->accept(conn, std::move(id), false);
+      });
+  if (!listening) return listening.error();
+  if (listen_tls && raw->deps_.tls != nullptr) {
+    listening = raw->sessions_.listen(loop, std::move(*listen_tls),
+                                      [raw](net::Connection& conn, std::string id) {
+                                        return raw->accept(conn, std::move(id), true);
+                                      });
+    if (!listening) return listening.error();  // ~Server closes the first listener
   }
   return server;
 }
 
-net::ConnectionHandler* Server::accept(net::Connection& conn, bool implicit_tls) {
-  conn.set_limits(options_.buffers);
+net::ConnectionHandler* Server::accept(net::Connection& conn, std::string session_id,
+                                       bool implicit_tls) {
   // POP3S: the session starts with TLS active. net holds the greeting until the handshake
   // is done, and no command can arrive before it, so the session may rely on it.
-  Peer peer{conn.peer_address(), conn.is_loopback(), implicit_tls, session_ids_.next()};
+  Peer peer{conn.peer_address(), conn.is_loopback(), implicit_tls, std::move(session_id)};
   ConversationContext context;
   context.loop = loop_;
   context.env = &deps_.env;
@@ -78,12 +80,7 @@ net::ConnectionHandler* Server::accept(net::Connection& conn, bool implicit_tls)
   context.credentials = deps_.credential_cache;
   context.on_fatal = deps_.on_fatal;
   context.on_broken_session = deps_.on_broken_session;
-  return new Conversation(conn, std::move(context), limits_, std::move(peer));
-}
-
-std::size_t Server::connections() const {
-  return (listener_ ? listener_->connection_count() : 0) +
-         (tls_listener_ ? tls_listener_->connection_count() : 0);
+  return new Conversation(conn, std::move(context), limits_.current(), std::move(peer));
 }
 
 std::size_t Server::locked_maildrops() const {
@@ -91,12 +88,11 @@ std::size_t Server::locked_maildrops() const {
 }
 
 void Server::set_limits(const Limits& limits) {
-  limits_ = std::make_shared<const Limits>(adjusted(limits, deps_.tls));
+  limits_.set(adjusted(limits, deps_.tls));
 }
 
 void Server::stop() {
-  if (listener_) listener_->close();
-  if (tls_listener_) tls_listener_->close();
+  sessions_.stop();
 }
 
 }  // namespace postern::pop3

@@ -19,7 +19,7 @@
 #include "core/executor.h"
 #include "core/throttle.h"
 #include "net/listener.h"
-#include "net/session_ids.h"
+#include "net/session_server.h"
 #include "pop3/limits.h"
 #include "store/credential_cache.h"
 #include "store/env.h"
@@ -60,27 +60,26 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  std::uint16_t port() const { return listener_->bound_port(); }
+  std::uint16_t port() const { return sessions_.port(0); }
   // 0 when POP3S is not listening.
-  std::uint16_t tls_port() const { return tls_listener_ ? tls_listener_->bound_port() : 0; }
-  std::size_t connections() const;
+  std::uint16_t tls_port() const { return sessions_.port(1); }
+  std::size_t connections() const { return sessions_.connections(); }
   // Maildrops locked by open sessions (for tests and the status page).
   std::size_t locked_maildrops() const;
   void set_limits(const Limits& limits);
+  // The listeners, their ports and connections (app::ServerService reads them).
+  const net::SessionServer& sessions() const { return sessions_; }
   void stop();
 
  private:
   Server(uv_loop_t* loop, ServerOptions options, ServerDeps deps);
-  net::ConnectionHandler* accept(net::Connection& conn, bool implicit_tls);
+  net::ConnectionHandler* accept(net::Connection& conn, std::string session_id, bool implicit_tls);
 
   uv_loop_t* loop_;
-  ServerOptions options_;
   ServerDeps deps_;
-  std::shared_ptr<const Limits> limits_;  // sessions keep the Limits they started with
-  std::shared_ptr<SharedState> shared_;   // lock table + throttle; conversations share it
-  std::unique_ptr<net::Listener> listener_;
-  std::unique_ptr<net::Listener> tls_listener_;
-  net::SessionIds session_ids_;
+  net::SessionLimits<Limits> limits_;    // sessions keep the Limits they started with
+  std::shared_ptr<SharedState> shared_;  // lock table + throttle; conversations share it
+  net::SessionServer sessions_;          // listener 0: POP3; 1: POP3S; buffers, session ids
 };
 
 }  // namespace postern::pop3

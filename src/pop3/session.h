@@ -69,7 +69,8 @@ class Session {
   // Completion of Host::update(): "+OK ... signing off" or "-ERR [SYS/TEMP] ...", then close.
   void on_updated(core::Result<void> outcome);
   // RFC 2595 §4: TLS is up. Forgets everything learned before it (a pending USER, a
-  // half-discarded long line); the state stays AUTHORIZATION.
+  // half-discarded long line); the state stays AUTHORIZATION. On POP3S (created with
+  // tls_active) the handshake was not awaited and this is ignored.
   void on_tls_ready();
   // RFC 1939 §3 autologout: close without UPDATE and without a reply.
   void on_timeout();

@@ -11,7 +11,7 @@ Conversation::Conversation(net::Connection& conn, std::shared_ptr<const Limits> 
                            const tls::ServerConfig* tls, Peer peer,
                            std::function<void(const core::Error&)> on_fatal,
                            std::function<void(const std::string&)> on_broken_session)
-    : link_(conn),
+    : SessionHandler(conn),
       limits_(std::move(limits)),
       delivery_(std::move(delivery)),
       tls_(tls),
@@ -35,23 +35,6 @@ void Conversation::pump() {
   if (timeout.count() > 0) link_.connection()->set_timeout(timeout);
 }
 
-void Conversation::on_input(net::Connection&) {
-  pump();
-}
-
-void Conversation::on_tls_ready(net::Connection&) {
-  session_.on_tls_ready();
-  pump();
-}
-
-void Conversation::on_eof(net::Connection& conn) {
-  link_.on_eof(conn, [this] { session_.on_disconnect(); });
-}
-
-void Conversation::on_timeout(net::Connection&) {
-  session_.on_timeout();
-}
-
 // Idle eviction (net/idle_eviction.h): between commands, no partial line buffered, no
 // commit pending (its 250 is owed), never in DATA/BDAT.
 bool Conversation::idle_evictable(const net::Connection& conn) const {
@@ -63,7 +46,7 @@ void Conversation::on_evict(net::Connection&) {
 }
 
 void Conversation::on_closed(net::Connection&) {
-  link_.on_closed([this] { session_.on_disconnect(); });
+  connection_closed();
   delete this;
 }
 

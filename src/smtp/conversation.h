@@ -7,25 +7,21 @@
 #include <string>
 
 #include "net/connection.h"
-#include "net/session_link.h"
+#include "net/session_handler.h"
 #include "smtp/delivery.h"
 #include "smtp/session.h"
 
 namespace postern::smtp {
 
 // Owns itself: deleted in on_closed(). Loop thread only.
-class Conversation final : public net::ConnectionHandler, private Host {
+class Conversation final : public net::SessionHandler<Session>, private Host {
  public:
   Conversation(net::Connection& conn, std::shared_ptr<const Limits> limits, Delivery delivery,
                const core::Clock& clock, const tls::ServerConfig* tls, Peer peer,
                std::function<void(const core::Error&)> on_fatal,
                std::function<void(const std::string&)> on_broken_session);
 
-  // net::ConnectionHandler
-  void on_input(net::Connection& conn) override;
-  void on_tls_ready(net::Connection& conn) override;
-  void on_eof(net::Connection& conn) override;
-  void on_timeout(net::Connection& conn) override;
+  // net::ConnectionHandler (on_input, on_tls_ready, on_eof, on_timeout: SessionHandler)
   void on_closed(net::Connection& conn) override;
   bool idle_evictable(const net::Connection& conn) const override;
   void on_evict(net::Connection& conn) override;
@@ -41,9 +37,10 @@ class Conversation final : public net::ConnectionHandler, private Host {
   void start_tls() override;
   void close() override;
 
-  void pump();
+  // net::SessionHandler
+  Session& session() override { return session_; }
+  void pump() override;
 
-  net::SessionLink link_;
   std::shared_ptr<const Limits> limits_;
   Delivery delivery_;
   const tls::ServerConfig* tls_;

@@ -16,7 +16,7 @@
 #include "core/executor.h"
 #include "dedup/policy.h"
 #include "net/listener.h"
-#include "net/session_ids.h"
+#include "net/session_server.h"
 #include "smtp/limits.h"
 #include "store/env.h"
 #include "store/writer.h"
@@ -53,20 +53,20 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  std::uint16_t port() const { return listener_->bound_port(); }
-  std::size_t connections() const { return listener_->connection_count(); }
+  std::uint16_t port() const { return sessions_.port(); }
+  std::size_t connections() const { return sessions_.connections(); }
   void set_limits(const Limits& limits);
+  // The listeners, their ports and connections (app::ServerService reads them).
+  const net::SessionServer& sessions() const { return sessions_; }
   void stop();
 
  private:
   Server(ServerOptions options, ServerDeps deps);
-  net::ConnectionHandler* accept(net::Connection& conn);
+  net::ConnectionHandler* accept(net::Connection& conn, std::string session_id);
 
-  ServerOptions options_;
   ServerDeps deps_;
-  std::shared_ptr<const Limits> limits_;  // sessions keep the Limits they started with
-  std::unique_ptr<net::Listener> listener_;
-  net::SessionIds session_ids_;
+  net::SessionLimits<Limits> limits_;  // sessions keep the Limits they started with
+  net::SessionServer sessions_;        // the listener, buffers, session ids
 };
 
 }  // namespace postern::smtp
