@@ -2,6 +2,7 @@
 #include "app/pop3_service.h"
 
 #include "app/listen.h"
+#include "app/server_service.h"
 #include "pop3/server.h"
 
 namespace postern::app {
@@ -15,24 +16,6 @@ pop3::Limits pop3_limits(const Settings& s) {
   limits.stls_available = true;  // the server turns it off when no TLS config is loaded
   return limits;
 }
-
-class Pop3Service final : public Service {
- public:
-  explicit Pop3Service(std::unique_ptr<pop3::Server> server) : server_(std::move(server)) {}
-  std::string ready_fields() const override {
-    return " pop3=" + std::to_string(server_->port()) +
-           " pop3s=" + std::to_string(server_->tls_port());
-  }
-  void reconfigure(const Settings& settings) override {
-    server_->set_limits(pop3_limits(settings));
-  }
-  void stop() override { server_->stop(); }
-  std::string name() const override { return "pop3"; }
-  std::size_t connections() const override { return server_->connections(); }
-
- private:
-  std::unique_ptr<pop3::Server> server_;
-};
 
 }  // namespace
 
@@ -52,7 +35,9 @@ core::Result<std::unique_ptr<Service>, std::string> start_pop3(ServiceContext& c
     return describe_bind_error("POP3", settings, settings.pop3_port, server.error()) +
            " (POP3S uses " + std::to_string(settings.pop3s_port) + ")";
   }
-  return std::unique_ptr<Service>(new Pop3Service(std::move(*server)));
+  return std::unique_ptr<Service>(new ServerService<pop3::Server>(
+      "pop3", {"pop3", "pop3s"}, std::move(*server),
+      [](pop3::Server& pop3, const Settings& changed) { pop3.set_limits(pop3_limits(changed)); }));
 }
 
 }  // namespace postern::app

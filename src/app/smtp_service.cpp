@@ -2,6 +2,7 @@
 #include "app/smtp_service.h"
 
 #include "app/listen.h"
+#include "app/server_service.h"
 #include "smtp/server.h"
 
 namespace postern::app {
@@ -24,24 +25,6 @@ dedup::Settings dedup_settings(const Settings& s) {
   return d;
 }
 
-class SmtpService final : public Service {
- public:
-  SmtpService(std::unique_ptr<smtp::Server> server, std::shared_ptr<dedup::Settings> dedup)
-      : server_(std::move(server)), dedup_(std::move(dedup)) {}
-  std::string ready_fields() const override { return " smtp=" + std::to_string(server_->port()); }
-  void reconfigure(const Settings& settings) override {
-    server_->set_limits(smtp_limits(settings));
-    *dedup_ = dedup_settings(settings);  // loop thread, read by the next message
-  }
-  void stop() override { server_->stop(); }
-  std::string name() const override { return "smtp"; }
-  std::size_t connections() const override { return server_->connections(); }
-
- private:
-  std::unique_ptr<smtp::Server> server_;
-  std::shared_ptr<dedup::Settings> dedup_;
-};
-
 }  // namespace
 
 core::Result<std::unique_ptr<Service>, std::string> start_smtp(ServiceContext& context,
@@ -56,7 +39,11 @@ core::Result<std::unique_ptr<Service>, std::string> start_smtp(ServiceContext& c
       &context.tls, context.on_fatal, [dedup] { return *dedup; }, context.on_broken_session};
   auto server = smtp::Server::start(context.loop, std::move(options), std::move(deps));
   if (!server) return describe_bind_error("SMTP", settings, settings.smtp_port, server.error());
-  return std::unique_ptr<Service>(new SmtpService(std::move(*server), std::move(dedup)));
+  return std::unique_ptr<Service>(new ServerService<smtp::Server>(
+      "smtp", {"smtp"}, std::move(*server), [dedup](smtp::Server& smtp, const Settings& changed) {
+        smtp.set_limits(smtp_limits(changed));
+        *dedup = dedup_settings(changed);  // loop thread, read by the next message
+      }));
 }
 
 }  // namespace postern::app
