@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ascii.h"
+
 namespace postern::pop3 {
 
 // Splits on spaces. RFC 1939 §3 separates arguments by a single space; runs of spaces and
@@ -16,6 +18,7 @@ std::vector<std::string_view> split_args(std::string_view args);
 // nullopt for anything else, including signs and empty text.
 std::optional<std::uint64_t> parse_number(std::string_view text);
 
-bool equals_ignore_case(std::string_view a, std::string_view b);
+// Verbs and keywords compare without case (RFC 1939 §3).
+using core::equals_ignore_case;  // core/ascii.h
 
 }  // namespace postern::pop3

@@ -328,15 +328,7 @@ void Session::on_tls_ready() {
 }
 
 void Session::on_timeout() {
-  if (state_ == State::closed) return;
-  POSTERN_LOG_INFO("smtp %s event=timeout state=%s", peer_.session_id.c_str(), state_name());
-  if (state_ == State::tls_pending) {
-    // Mid-handshake a plaintext 421 would only corrupt the TLS stream.
-    enter(State::closed);
-    host_.close();
-    return;
-  }
-  close_with(replies::timeout(limits_.hostname), AbortReason::timeout);
+  close_quietly_mid_handshake("timeout", replies::timeout(limits_.hostname), AbortReason::timeout);
 }
 
 bool Session::awaiting_command() const {
@@ -346,15 +338,22 @@ bool Session::awaiting_command() const {
 }
 
 void Session::on_evicted() {
+  close_quietly_mid_handshake("evicted", replies::busy_idle_closed(limits_.hostname),
+                              AbortReason::reset);
+}
+
+// A timeout or an eviction: `goodbye` and close, but mid-handshake only the close, as a
+// plaintext 421 would only corrupt the TLS stream.
+void Session::close_quietly_mid_handshake(const char* event, const Reply& goodbye,
+                                          AbortReason reason) {
   if (state_ == State::closed) return;
-  POSTERN_LOG_INFO("smtp %s event=evicted state=%s", peer_.session_id.c_str(), state_name());
+  POSTERN_LOG_INFO("smtp %s event=%s state=%s", peer_.session_id.c_str(), event, state_name());
   if (state_ == State::tls_pending) {
-    // As on_timeout: mid-handshake a plaintext 421 would only corrupt the TLS stream.
     enter(State::closed);
     host_.close();
     return;
   }
-  close_with(replies::busy_idle_closed(limits_.hostname));
+  close_with(goodbye, reason);
 }
 
 void Session::on_disconnect() {

@@ -148,6 +148,7 @@ class Session final : private DataReader::Sink {
   void finish_transaction(State next);
   void answer(const Reply& reply);
   void close_with(const Reply& reply, AbortReason reason = AbortReason::reset);
+  void close_quietly_mid_handshake(const char* event, const Reply& goodbye, AbortReason reason);
   void enter(State next);
   std::string_view what_to_do() const;
   std::size_t command_line_limit() const { return limits_.max_command_line; }
