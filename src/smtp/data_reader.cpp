@@ -86,8 +86,15 @@ DataReader::Step DataReader::feed(std::string_view in, Sink& sink) {
         }
         break;
       case Mode::mid_line: {
-        std::size_t stop = in.find_first_of("\r\n", i);
-        if (stop == std::string_view::npos) stop = in.size();
+        // Not find_first_of("\r\n"): libstdc++ calls memchr on the set once per
+        // octet, which was the loop thread's top cost under 100 KB bodies. Octets
+        // above CR are most of the text: one comparison each.
+        std::size_t stop = i;
+        while (stop < in.size()) {
+          const auto o = static_cast<unsigned char>(in[stop]);
+          if (o <= '\r' && (o == '\r' || o == '\n')) break;
+          ++stop;
+        }
         count(stop - i, i);
         i = stop;
         if (i == in.size()) break;

@@ -143,11 +143,10 @@ std::uint64_t Spool::memory_in_use() {
 std::string_view Spool::append(std::string_view bytes) {
   State& st = *state_;
   if (st.finishing) return {};
-  st.converted.clear();
-  st.lines.convert(bytes, st.converted);
-  buffer(st.converted);
+  const std::string_view stored = st.lines.view(bytes, st.converted);
+  buffer(stored);
   pump();
-  return st.converted;
+  return stored;
 }
 
 void Spool::buffer(std::string_view bytes) {

@@ -55,8 +55,8 @@ class Spool {
 
   // REQUIRES: finish() not yet called. Never fails: a write error is kept
   // and reported by finish(). Bare LFs become CRLF on the way in. Returns the
-  // stored-form bytes appended (what the dedup fingerprint reads), valid until
-  // the next call.
+  // stored-form bytes appended (what the dedup fingerprint reads): `bytes`
+  // itself when nothing changed, else a scratch buffer valid until the next call.
   std::string_view append(std::string_view bytes);
   // False while two buffers are in flight or queued: pause the input.
   bool wants_more() const;

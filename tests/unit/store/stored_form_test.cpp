@@ -196,3 +196,27 @@ TEST_CASE("a Unix Maildir is imported in the stored form; our own export byte fo
   CHECK(fs::is_empty(env->spool_dir()));  // the converted copy of the big file is gone
   CHECK(check_consistency(*env, true).has_value());
 }
+
+TEST_CASE("LineEnds::view copies nothing for CRLF input and converts the same as convert") {
+  LineEnds lines;
+  std::string scratch;
+  const std::string crlf = "a\r\nb\r\n";
+  const std::string_view same = lines.view(crlf, scratch);
+  CHECK(same.data() == crlf.data());
+  CHECK(same == crlf);
+  CHECK_FALSE(lines.changed());
+  // A CR at the end of one piece and its LF at the start of the next: no insertion.
+  LineEnds split;
+  CHECK(split.view("x\r", scratch) == "x\r");
+  CHECK(split.view("\ny\nz", scratch) == "\ny\r\nz");
+  CHECK(split.finish() == "\r\n");
+  const std::string mixed = "\nA\r\n\nB\rC\n\n.\r\n\n";
+  std::string whole;
+  LineEnds w;
+  w.convert(mixed, whole);
+  std::string bytewise;
+  LineEnds b;
+  for (char c : mixed) bytewise += b.view(std::string_view(&c, 1), scratch);
+  CHECK(bytewise == whole);
+  CHECK(whole == "\r\nA\r\n\r\nB\rC\r\n\r\n.\r\n\r\n");
+}
