@@ -1,6 +1,8 @@
 // Streaming duplicate fingerprints, see fingerprint_builder.h.
 #include "dedup/fingerprint_builder.h"
 
+#include <algorithm>
+
 namespace postern::dedup {
 namespace {
 
@@ -54,7 +56,23 @@ Fingerprint message_id_fingerprint(std::string_view normalized) {
 
 void FingerprintBuilder::feed(std::string_view chunk) {
   bytes_ += chunk.size();
+  const std::size_t head = split_.feed(chunk);
+  head_bytes_ += head;
+  if (hash_rest_ && head < chunk.size()) rest_.update(chunk.substr(head));
+  // Past the header block, lines are still parsed while the header section lasts
+  // (a Message-ID beyond kMaxHeaderBlock), but nothing more is hashed here.
+  if (split_.ended() && !lines_.in_header() && visited_ >= head_bytes_) return;
   lines_.feed(chunk);
+}
+
+// The visitor sees every octet once, in order, possibly later than fed (a line
+// head is held until its end): `visited_` places each piece in the stream.
+void FingerprintBuilder::hash_head(std::string_view bytes, bool keep) {
+  const std::uint64_t at = visited_;
+  visited_ += bytes.size();
+  if (!keep || at >= head_bytes_) return;
+  const std::uint64_t in_block = std::min<std::uint64_t>(bytes.size(), head_bytes_ - at);
+  content_.update(bytes.substr(0, static_cast<std::size_t>(in_block)));
 }
 
 void FingerprintBuilder::end_message_id() {
@@ -86,13 +104,13 @@ void FingerprintBuilder::capture(std::string_view value_part) {
 
 void FingerprintBuilder::on_header_more(std::string_view bytes) {
   capture(bytes);
-  if (!skipping_) content_.update(bytes);
+  hash_head(bytes, !skipping_);
 }
 
 void FingerprintBuilder::on_header_line(std::string_view line, HeaderLine kind) {
   if (kind == HeaderLine::continuation) {
     capture(line);
-    if (!skipping_) content_.update(line);
+    hash_head(line, !skipping_);
     return;
   }
   end_message_id();
@@ -108,20 +126,29 @@ void FingerprintBuilder::on_header_line(std::string_view line, HeaderLine kind) 
       capture(line.substr(line.find(':') + 1));
     }
   }
-  if (!skipping_) content_.update(line);
+  hash_head(line, !skipping_);
 }
 
 void FingerprintBuilder::on_body(std::string_view bytes) {
   end_message_id();
   skipping_ = false;
-  content_.update(bytes);
+  hash_head(bytes, true);
 }
 
-Fingerprints FingerprintBuilder::finish() {
+Fingerprints FingerprintBuilder::finish(const store::Digest* rest_digest) {
   lines_.finish();
   end_message_id();
   Fingerprints out;
-  out.content = content_.finish();
+  store::Digest own{};
+  if (hash_rest_) {
+    own = rest_.finish();
+    rest_digest = &own;
+  }
+  if (rest_digest != nullptr) {
+    content_.update(store::as_view(*rest_digest));
+    content_.update(store::kKeyTag);
+    out.content = content_.finish();
+  }
   out.headers_complete = lines_.complete();
   out.has_subject = has_subject_;
   out.bytes = bytes_;

@@ -1,6 +1,9 @@
 // smtp::DataReader: the DATA body decoder (see data_reader.h).
 #include "smtp/data_reader.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace postern::smtp {
 
 void DataReader::fail(AbortReason reason) {
@@ -37,6 +40,19 @@ DataReader::Step DataReader::feed(std::string_view in, Sink& sink) {
       }
     }
     size_ += octets;
+  };
+  // The offset of the next `c` at or after i (in.size() when none); `at` caches it.
+  std::size_t next_cr = 0, next_lf = 0;
+  bool have_cr = false, have_lf = false;
+  auto next_of = [&](char c, std::size_t& at) {
+    bool& have = c == '\r' ? have_cr : have_lf;
+    if (!have || at < i) {
+      const void* hit = std::memchr(in.data() + i, c, in.size() - i);
+      at = hit != nullptr ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data())
+                          : in.size();
+      have = true;
+    }
+    return at;
   };
   auto bare = [&](std::size_t at) {
     flush(at);
@@ -86,8 +102,11 @@ DataReader::Step DataReader::feed(std::string_view in, Sink& sink) {
         }
         break;
       case Mode::mid_line: {
-        std::size_t stop = in.find_first_of("\r\n", i);
-        if (stop == std::string_view::npos) stop = in.size();
+        // Not find_first_of("\r\n"): libstdc++ calls memchr on the set once per
+        // octet, which was the loop thread's top cost under 100 KB bodies. One
+        // vectorised memchr per CR and per LF instead; each found position is kept
+        // until passed, so input without one of them is still scanned once (linear).
+        const std::size_t stop = std::min(next_of('\r', next_cr), next_of('\n', next_lf));
         count(stop - i, i);
         i = stop;
         if (i == in.size()) break;

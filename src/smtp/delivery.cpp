@@ -123,13 +123,17 @@ void Delivery::begin(std::string_view trace_headers) {
   });
   spool_->append(trace_headers);
   trace_bytes_ = trace_headers.size();
-  // Only what the client sent is fingerprinted, never our own trace headers.
-  fingerprints_ = std::make_unique<dedup::FingerprintBuilder>();
+  // Only what the client sent is fingerprinted, never our own trace headers. The
+  // builder hashes the header block only; the rest digest comes from the spool's
+  // pool job (hash once, store/body_key.h), so the loop never hashes the body.
+  fingerprints_ = std::make_unique<dedup::FingerprintBuilder>(
+      dedup::FingerprintBuilder::Spooled{trace_headers.size()});
 }
 
 void Delivery::append(std::string_view chunk) {
-  if (spool_) spool_->append(chunk);
-  if (fingerprints_) fingerprints_->feed(chunk);
+  if (!spool_) return;
+  const std::string_view stored = spool_->append(chunk);
+  if (fingerprints_) fingerprints_->feed(stored);
 }
 
 bool Delivery::wants_more() const {
@@ -144,22 +148,23 @@ void Delivery::end(std::function<void(core::Result<void>)> done) {
   std::weak_ptr<bool> alive = alive_;
   auto received_at = core::unix_seconds(clock_.now());
   const dedup::Settings settings = dedup_settings();
-  const dedup::Fingerprints prints = fingerprints_->finish();
-  fingerprints_.reset();
-  std::vector<store::Recipient> recipients;
-  for (std::size_t i = 0; i < mailboxes_.size(); ++i) {
-    recipients.push_back(dedup::plan_complete(mailboxes_[i], rules_[i], settings, prints));
-  }
   const std::int64_t not_before = dedup::window_start(settings, clock_);
-  std::string message_id = core::printable(prints.message_id_text.value_or(""));
-  spool_->finish([this, alive, done = std::move(done), received_at, not_before,
-                  recipients = std::move(recipients),
-                  message_id](core::Result<store::SpooledBody> body) mutable {
+  // The content fingerprint needs the rest digest the spool computes: planned once it is in.
+  std::shared_ptr<dedup::FingerprintBuilder> builder(std::move(fingerprints_));
+  spool_->finish([this, alive, done = std::move(done), received_at, not_before, settings, builder,
+                  mailboxes = mailboxes_,
+                  rules = rules_](core::Result<store::SpooledBody> body) mutable {
     if (alive.expired()) return;
     if (!body) {
       done(body.error());
       return;
     }
+    const dedup::Fingerprints prints = builder->finish(&body->rest_digest);
+    std::vector<store::Recipient> recipients;
+    for (std::size_t i = 0; i < mailboxes.size(); ++i) {
+      recipients.push_back(dedup::plan_complete(mailboxes[i], rules[i], settings, prints));
+    }
+    std::string message_id = core::printable(prints.message_id_text.value_or(""));
     store::DeliveryRequest request;
     request.body = std::move(*body);
     request.received_at = received_at;

@@ -6,8 +6,10 @@
 // back once the batch is durable (fsync'd), so the 250 is sent only then.
 // Typical call sequence (loop thread), per transaction:
 //   resolve(rcpt)*  begin(trace)  append(chunk)*  end(done) | abort(reason)
-// Dedup (src/dedup): append() streams the received bytes through a
-// FingerprintBuilder; end() plans each recipient's ledger lists under its
+// Dedup (src/dedup): append() streams the received bytes (stored form) through a
+// FingerprintBuilder, which hashes only their header block on the loop; the
+// bulk is hashed once, by the spool's pool job (store/body_key.h), and once
+// that digest is in, end() plans each recipient's ledger lists under its
 // domain's rule and the owner's Settings. A suppressed retry still completes
 // with success, so the session answers 250 and the sender stops (a deliberate
 // RFC 5321 §4.2.5 deviation: the copy is "delivered" by the one already stored).

@@ -23,7 +23,10 @@ struct SpooledBody {
   std::string path;  // empty when the bytes are in `memory`
   std::string memory;
   std::uint64_t size = 0;
-  Digest hash{};  // SHA-256 of the bytes
+  Digest hash{};  // the body key (store/body_key.h; SHA-256 of the bytes before version 3)
+  // SHA-256 of the bytes after the header block (body_key.h), from which the
+  // dedup content fingerprint is derived; set by the Spool.
+  Digest rest_digest{};
   // Holds `memory`'s share of the Spool's process-wide memory budget until the
   // body is dropped (store/spool.h); may be null.
   std::shared_ptr<void> lease;

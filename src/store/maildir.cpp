@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "store/body_key.h"
 #include "store/catalogue.h"
 #include "store/delivery.h"
 #include "store/mailbox.h"
@@ -137,7 +138,7 @@ Result<void> read_converted(const std::string& path, LineEnds& lines, Fn&& fn) {
 // (`converted_path`). Either way the file is never held in memory whole.
 Result<SpooledBody> body_of(const std::string& path, const std::string& spool_dir,
                             std::string& converted_path) {
-  Sha256 hasher;
+  BodyKeyHasher hasher;
   SpooledBody body;
   LineEnds lines;
   auto hashed = read_converted(path, lines, [&](std::string_view piece) -> Result<void> {
@@ -146,7 +147,7 @@ Result<SpooledBody> body_of(const std::string& path, const std::string& spool_di
     return {};
   });
   if (!hashed) return hashed.error();
-  body.hash = hasher.finish();
+  body.hash = hasher.finish().key;
   if (!lines.changed()) {
     body.path = path;
     return body;
@@ -162,7 +163,7 @@ Result<SpooledBody> body_of(const std::string& path, const std::string& spool_di
     converted_path = tmpl;
     body.path = tmpl;
   }
-  Sha256 stored;
+  BodyKeyHasher stored;
   body.size = 0;
   LineEnds again;
   auto r = read_converted(path, again, [&](std::string_view piece) -> Result<void> {
@@ -176,7 +177,7 @@ Result<SpooledBody> body_of(const std::string& path, const std::string& spool_di
   });
   if (out >= 0 && ::close(out) != 0 && r) r = sys_error("maildir-convert", errno);
   if (!r) return r.error();
-  body.hash = stored.finish();
+  body.hash = stored.finish().key;
   return body;
 }
 

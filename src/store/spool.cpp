@@ -1,4 +1,4 @@
-// Spool: loop-thread buffering; pool-thread SHA-256 (and pwrite once the body
+// Spool: loop-thread buffering; pool-thread body key (and pwrite once the body
 // is too large for memory), one job in flight.
 #include "store/spool.h"
 
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/fd.h"
-#include "store/sha256.h"
+#include "store/body_key.h"
 #include "store/stored_form.h"
 
 namespace postern::store {
@@ -66,9 +66,9 @@ struct Spool::State {
   // Pool thread (read by the loop only in a completion).
   std::string path;
   int fd = -1;
-  Sha256 hasher;
+  BodyKeyHasher hasher;
   std::optional<Error> error;
-  Digest digest{};
+  BodyKeys keys{};
 
   // Loop thread: a write failed (disk full...). Later bytes are dropped, not buffered, and
   // input never pauses: finish() reports the error (before this, buffers piled up while
@@ -140,13 +140,13 @@ std::uint64_t Spool::memory_in_use() {
   return g_memory_in_use.load(std::memory_order_relaxed);
 }
 
-void Spool::append(std::string_view bytes) {
+std::string_view Spool::append(std::string_view bytes) {
   State& st = *state_;
-  if (st.finishing) return;
-  st.converted.clear();
-  st.lines.convert(bytes, st.converted);
-  buffer(st.converted);
+  if (st.finishing) return {};
+  const std::string_view stored = st.lines.view(bytes, st.converted);
+  buffer(stored);
   pump();
+  return stored;
 }
 
 void Spool::buffer(std::string_view bytes) {
@@ -257,7 +257,7 @@ void Spool::pump() {
           st->fd = -1;
           if (st->error) ::unlink(st->path.c_str());
         }
-        st->digest = st->hasher.finish();
+        st->keys = st->hasher.finish();
       },
       [st, rest, to_file] {
         st->in_flight = false;
@@ -272,7 +272,8 @@ void Spool::pump() {
         }
         SpooledBody body;
         body.size = st->size;
-        body.hash = st->digest;
+        body.hash = st->keys.key;
+        body.rest_digest = st->keys.rest_digest;
         if (to_file) {
           body.path = st->path;
           st->lease = std::make_shared<MemoryLease>();  // nothing of it is in memory

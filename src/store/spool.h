@@ -1,14 +1,15 @@
 // Streams one incoming message body to a spool file without holding it in
-// memory, hashing it (SHA-256) on the way, for Writer::deliver.
+// memory, computing its body key (store/body_key.h) on the way, for Writer::deliver.
 //
 // Typical call sequence (loop thread):
 //   Spool spool(env.options(), executor);
 //   spool.set_on_writable([&] { resume_input(); });
 //   while (input) { spool.append(bytes); if (!spool.wants_more()) pause_input(); }
 //   spool.finish([&](Result<SpooledBody> body) { writer.deliver({*body, ...}, ...); });
-// Bytes are copied into 64 KiB buffers; each full buffer is hashed (SHA-256)
-// by the Executor (pool thread), one job at a time, in order, while the rest
-// arrives, so finish() hashes only the last partial buffer. At most two
+// Bytes are copied into 64 KiB buffers; each full buffer is hashed (the body
+// key's SHA-256 passes) by the Executor (pool thread), one job at a time, in
+// order, while the rest arrives, so finish() hashes only the last partial
+// buffer and the loop thread never hashes the body. At most two
 // buffers are in flight while the caller honours wants_more(): one in a job,
 // one filling. A body stays in memory (written once: by the store, into LMDB)
 // while it is at most `memory_limit` octets and the process-wide budget
@@ -53,8 +54,10 @@ class Spool {
   Spool& operator=(const Spool&) = delete;
 
   // REQUIRES: finish() not yet called. Never fails: a write error is kept
-  // and reported by finish(). Bare LFs become CRLF on the way in.
-  void append(std::string_view bytes);
+  // and reported by finish(). Bare LFs become CRLF on the way in. Returns the
+  // stored-form bytes appended (what the dedup fingerprint reads): `bytes`
+  // itself when nothing changed, else a scratch buffer valid until the next call.
+  std::string_view append(std::string_view bytes);
   // False while two buffers are in flight or queued: pause the input.
   bool wants_more() const;
   // Called (loop thread) when wants_more() turns true again.

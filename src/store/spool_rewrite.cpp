@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/fd.h"
+#include "store/body_key.h"
 
 namespace postern::store {
 namespace {
@@ -21,7 +22,7 @@ Result<SpooledBody> rewrite_spooled(
     const SpooledBody& original, const std::string& spool_dir,
     const std::function<BodyFilter(BodyEmit)>& make_filter) noexcept {
   SpooledBody out;
-  Sha256 hash;
+  BodyKeyHasher hash;
   core::Fd out_fd;
   std::optional<Error> error;
   std::string pending;
@@ -74,7 +75,9 @@ Result<SpooledBody> rewrite_spooled(
     if (!out.path.empty()) ::unlink(out.path.c_str());
     return *error;
   }
-  out.hash = hash.finish();
+  const BodyKeys keys = hash.finish();
+  out.hash = keys.key;
+  out.rest_digest = keys.rest_digest;
   return out;
 }
 

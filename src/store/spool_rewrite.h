@@ -26,7 +26,7 @@ struct BodyFilter {
 };
 
 // Streams `original` (64 KiB at a time from its spool file, or from memory)
-// through the filter made by `make_filter`, hashing (SHA-256) and writing
+// through the filter made by `make_filter`, computing the body key and writing
 // what it emits: to a new file in `spool_dir` when the original was a file,
 // else to memory. Unlinks the original's file whatever the outcome; on error
 // the new file is removed too (Errc::full for ENOSPC, else Errc::io).

@@ -1,6 +1,7 @@
 // LineEnds and schema step 2, which brings bodies stored before it into the stored form.
 #include "store/stored_form.h"
 
+#include <cstring>
 #include <map>
 #include <vector>
 
@@ -11,22 +12,47 @@
 
 namespace postern::store {
 
-void LineEnds::convert(std::string_view in, std::string& out) {
-  if (in.empty()) return;
-  out.reserve(out.size() + in.size());
-  std::size_t run = 0;  // copied in runs between insertions
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '\n') continue;
-    const char before = i > 0 ? in[i - 1] : (empty_ ? '\0' : last_);
-    if (before == '\r') continue;
-    out.append(in.substr(run, i - run));
-    out.push_back('\r');
-    run = i;
-    inserted_ = true;
+namespace {
+
+// The offset of the first LF in `in` at or after `from` that is not preceded by CR
+// (`before` is the octet before in[0]), or npos. memchr per line, not per octet.
+std::size_t next_bare_lf(std::string_view in, std::size_t from, char before) {
+  while (from < in.size()) {
+    const void* hit = std::memchr(in.data() + from, '\n', in.size() - from);
+    if (hit == nullptr) return std::string_view::npos;
+    const std::size_t i = static_cast<std::size_t>(static_cast<const char*>(hit) - in.data());
+    if ((i > 0 ? in[i - 1] : before) != '\r') return i;
+    from = i + 1;
   }
-  out.append(in.substr(run));
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+void LineEnds::convert(std::string_view in, std::string& out) {
+  std::string scratch;
+  out.append(view(in, scratch));
+}
+
+std::string_view LineEnds::view(std::string_view in, std::string& scratch) {
+  if (in.empty()) return in;
+  const char before = empty_ ? '\0' : last_;
   empty_ = false;
   last_ = in.back();
+  std::size_t i = next_bare_lf(in, 0, before);
+  if (i == std::string_view::npos) return in;  // already CRLF: no copy
+  inserted_ = true;
+  scratch.clear();
+  scratch.reserve(in.size() + 64);
+  std::size_t run = 0;  // copied in runs between insertions
+  while (i != std::string_view::npos) {
+    scratch.append(in.substr(run, i - run));
+    scratch.push_back('\r');
+    run = i;
+    i = next_bare_lf(in, i + 1, before);
+  }
+  scratch.append(in.substr(run));
+  return scratch;
 }
 
 std::string_view LineEnds::finish() const {

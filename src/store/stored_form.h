@@ -22,6 +22,9 @@ class LineEnds {
  public:
   // Appends `in` to `out`, each LF not preceded by CR (also across calls) as CRLF.
   void convert(std::string_view in, std::string& out);
+  // The same without a copy when `in` has no bare LF (the usual case): returns `in`
+  // itself, or the converted bytes written to `scratch` (cleared first).
+  std::string_view view(std::string_view in, std::string& scratch);
   // What completes the last line: "" for an empty body or one ending in LF, "\n" after a
   // final CR, "\r\n" otherwise. Does not change the state.
   std::string_view finish() const;

@@ -90,6 +90,21 @@ cpu_ticks_tree() {
   { cat /proc/[0-9]*/stat 2>/dev/null || true; } |
     awk -v root="$1" '$1 == root || $4 == root {t += $14 + $15 + $16 + $17} END {print t + 0}'
 }
+# loop_sched PID: the loop thread's (PID's main thread) scheduler figures from
+# /proc/PID/task/PID/schedstat: "<ns on a CPU> <ns runnable but waiting for a CPU> <slices>".
+# loop_sched_report BEFORE AFTER SECONDS: what those grew by over a window, for telling the
+# loop's own work from CPU starvation by other processes: a uv timer fires late either because
+# a callback ran (on-CPU time) or because the runnable loop thread waited for a CPU (run-queue
+# wait); the worst single wait is not visible here, the total and its share are.
+loop_sched() { cat "/proc/$1/task/$1/schedstat" 2>/dev/null || echo "0 0 0"; }
+loop_sched_report() {
+  awk -v b="$1" -v a="$2" -v s="$3" 'BEGIN {
+    split(b, x, " "); split(a, y, " ");
+    cpu = (y[1] - x[1]) / 1e9; wait = (y[2] - x[2]) / 1e9; n = y[3] - x[3];
+    printf "loop_thread_cpu_s=%.2f loop_thread_runqueue_wait_s=%.2f loop_thread_slices=%d", cpu, wait, n;
+    mean = n > 0 ? wait / n * 1000 : 0;
+    printf " loop_thread_mean_wait_ms=%.3f window_s=%.1f\n", mean, s }'
+}
 # cpu_per_1000 TICKS MESSAGES: CPU seconds per 1 000 messages.
 cpu_per_1000() {
   awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \

@@ -9,7 +9,8 @@
 #   the ratio postern/Postfix, each server's CPU seconds per 1 000 messages (utime + stime from
 #   /proc: postern's process; Postfix's master and its children, measured after its queue has
 #   drained, so its delivery into the Maildir is included), postern's PSS idle and peak (sampled
-#   every 0.2 s) and loop_lag_max_ms (/api/status, the largest loop delay during the runs); then
+#   every 0.2 s) and loop_lag_max_ms (/api/status, the largest loop delay during the runs) with
+#   the loop thread's CPU time and run-queue wait over the same window (loop_sched_report); then
 #   checks every accepted message was stored (postern's user list, Postfix's Maildir files).
 #   --source      drive the load with Postfix's own smtp-source (-s C -m N -l SIZE) instead of
 #                 smtp_load: msg/s from the wall clock, no latency figures
@@ -107,6 +108,7 @@ run postfix "$postfix_port" 10 100
 : >"$work/results"
 pss_idle=$(pss_kb "$POSTERN_PID")
 loop_lag_ms "$http_port" "$cookie" >/dev/null  # starts the window
+sched0=$(loop_sched "$POSTERN_PID") window0=$(date +%s.%N)
 pss_sampler_start "$POSTERN_PID" "$work/pss.peak"
 
 for c in $conns; do
@@ -118,6 +120,8 @@ for c in $conns; do
 done
 pss_sampler_stop
 lag=$(loop_lag_ms "$http_port" "$cookie")
+sched=$(loop_sched_report "$sched0" "$(loop_sched "$POSTERN_PID")" \
+  "$(awk -v a="$window0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')")
 pss_peak=$(cat "$work/pss.peak")
 hwm=$(vm_hwm "$POSTERN_PID")
 split=$(rss_split "$POSTERN_PID")
@@ -152,7 +156,7 @@ for c in $conns; do
   summary+=" postern_cpu_s_per_1000=$pc postfix_cpu_s_per_1000=$fc ratio=$(ratio "$pr" "$fr")"$'\n'
 done
 printf '%s' "$summary"
-echo "bench=smtp_postern pss_idle_kb=$pss_idle pss_peak_kb=$pss_peak loop_lag_max_ms=$lag"
+echo "bench=smtp_postern pss_idle_kb=$pss_idle pss_peak_kb=$pss_peak loop_lag_max_ms=$lag $sched"
 echo "postern PSS idle $pss_idle kB, peak $pss_peak kB; loop_lag_max_ms $lag over the runs;" \
   "peak RSS (VmHWM) $hwm kB (RSS now: $split)"
 

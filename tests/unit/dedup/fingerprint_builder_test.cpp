@@ -199,3 +199,88 @@ TEST_CASE("a header line without a colon ends the header section") {
 }
 
 }  // namespace postern::dedup
+
+namespace postern::dedup {
+namespace {
+
+// What the spool computes for the stored form: trace headers, then the client's bytes.
+store::BodyKeys spooled_keys(std::string_view trace, std::string_view msg) {
+  store::BodyKeyHasher h;
+  h.update(trace);
+  h.update(msg);
+  return h.finish();
+}
+
+Fingerprints spooled(std::string_view trace, std::string_view msg, std::size_t piece) {
+  FingerprintBuilder b(FingerprintBuilder::Spooled{trace.size()});
+  for (std::size_t i = 0; i < msg.size(); i += piece) b.feed(msg.substr(i, piece));
+  const store::BodyKeys keys = spooled_keys(trace, msg);
+  return b.finish(&keys.rest_digest);
+}
+
+std::string long_message() {
+  std::string s = kMessage;
+  while (s.size() < 200 * 1024) s += "body text " + std::to_string(s.size()) + "\r\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "hash once: the content fingerprint is SHA-256(filtered header block, rest digest, tag)") {
+  const std::string head =
+      "From: alice@sender.example\r\nTo: bob@example.org\r\nSubject: quarterly\r\n report\r\n"
+      "Message-ID:\r\n <Part.One@Sender.EXAMPLE>\r\n\r\n";
+  const std::string rest = kMessage.substr(head.size());
+  REQUIRE(kMessage.substr(0, head.size()) == head);
+  const store::Digest rest_digest = store::sha256(rest);
+  CHECK(whole(kMessage).content == store::sha256(head + std::string(store::as_view(rest_digest)) +
+                                                 std::string(store::kKeyTag)));
+}
+
+TEST_CASE("with the spool's rest digest: the same fingerprints, whole, byte at a time, any split") {
+  const std::string trace = "Received: from client by us; Thu, 3 Dec 2026\r\n";
+  for (const std::string& msg : {kMessage, long_message()}) {
+    const Fingerprints ref = whole(msg);
+    for (std::size_t piece : {1u, 2u, 13u, 4096u, 65536u, 1u << 20}) {
+      const Fingerprints f = spooled(trace, msg, piece);
+      CHECK(f.content == ref.content);
+      CHECK(f.message_id == ref.message_id);
+      CHECK(f.has_subject == ref.has_subject);
+      CHECK(f.headers_complete == ref.headers_complete);
+      CHECK(f.bytes == msg.size());
+    }
+    std::mt19937 rng(11);
+    for (int round = 0; round < 20; ++round) {
+      FingerprintBuilder b(FingerprintBuilder::Spooled{trace.size()});
+      std::string_view rest = msg;
+      std::uniform_int_distribution<std::size_t> len(0, 3000);
+      while (!rest.empty()) {
+        const std::size_t n = std::min(rest.size(), len(rng));
+        b.feed(rest.substr(0, n));
+        rest.remove_prefix(n);
+      }
+      const store::BodyKeys keys = spooled_keys(trace, msg);
+      CHECK(b.finish(&keys.rest_digest).content == ref.content);
+    }
+  }
+  // Without a digest (a broken DATA) the content is left zero; the Message-ID is there.
+  FingerprintBuilder b(FingerprintBuilder::Spooled{trace.size()});
+  b.feed(kMessage);
+  const Fingerprints cut = b.finish();
+  CHECK(cut.content == Fingerprint{});
+  CHECK(cut.message_id_text == std::optional<std::string>("<Part.One@sender.example>"));
+}
+
+TEST_CASE("a retry with other trace fields matches, a changed body does not") {
+  const std::string msg = long_message();
+  const std::string retry = "Received: from relay2\r\n\tby mx; x\r\n" + msg;
+  const Fingerprints a = spooled("Received: one\r\n", msg, 777);
+  const Fingerprints b = spooled("Received: two, longer\r\n", retry, 1000);
+  CHECK(a.content == b.content);
+  std::string changed = msg;
+  changed[changed.size() - 5] ^= 1;
+  CHECK(spooled("Received: one\r\n", changed, 777).content != a.content);
+}
+
+}  // namespace postern::dedup

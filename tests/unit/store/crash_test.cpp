@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "pool_executor.h"
+#include "store/body_key.h"
 #include "store/check.h"
 #include "store/spool.h"
 #include "store/writer.h"
@@ -64,7 +65,7 @@ namespace {
           char line[200];
           int len = std::snprintf(line, sizeof line, "durable %llu %s %s\n",
                                   static_cast<unsigned long long>(d.unique_id),
-                                  to_hex(sha256(*bytes)).c_str(), d.address.c_str());
+                                  to_hex(body_key(*bytes)).c_str(), d.address.c_str());
           if (::write(out_fd, line, static_cast<std::size_t>(len)) != len) _exit(5);
         }
         --in_flight;
@@ -159,7 +160,7 @@ TEST_CASE("every message reported durable survives SIGKILL byte-exact and consis
       CHECK(it->second.first == d.address);
       const MessageInfo& m = it->second.second;
       CHECK(to_hex(m.body) == d.sha);
-      CHECK(to_hex(sha256(read_body(*env, m.body, m.size))) == d.sha);
+      CHECK(to_hex(body_key(read_body(*env, m.body, m.size))) == d.sha);
     }
     CHECK(std::filesystem::is_empty(options.data_dir + "/spool"));
   }

@@ -1,5 +1,6 @@
 // Maildir export/import: a byte-exact round trip and foreign files.
 #include "store/maildir.h"
+#include "store/body_key.h"
 
 #include <doctest/doctest.h>
 
@@ -76,7 +77,7 @@ TEST_CASE("export then import into a fresh store is byte-exact with ids and flag
     }
   }
   auto txn = dst->begin_read();
-  auto shared = find_body(*txn, sha256("From: a\r\n\r\nshared\r\n"));
+  auto shared = find_body(*txn, body_key("From: a\r\n\r\nshared\r\n"));
   REQUIRE(shared.has_value());
   CHECK(shared->refcount == 2);  // single instance survives the round trip
   auto user = find_user(*txn, "bob@x.org");

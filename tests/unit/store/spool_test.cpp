@@ -1,5 +1,6 @@
 // Spool: buffering, backpressure, hashing, small bodies in memory, cleanup.
 #include "store/spool.h"
+#include "store/body_key.h"
 
 #include <doctest/doctest.h>
 
@@ -50,7 +51,7 @@ TEST_CASE("a small body stays in memory and no file is made") {
   CHECK((*got)->in_memory());
   CHECK((*got)->memory == "Subject: hi\r\n\r\nbody\r\n");
   CHECK((*got)->size == 21);
-  CHECK((*got)->hash == sha256("Subject: hi\r\n\r\nbody\r\n"));
+  CHECK((*got)->hash == body_key("Subject: hi\r\n\r\nbody\r\n"));
   CHECK(spool_files(o) == 0);
 }
 
@@ -70,7 +71,7 @@ TEST_CASE("a body over the memory limit is written to one spool file with its SH
   REQUIRE(got->has_value());
   CHECK_FALSE((*got)->in_memory());
   CHECK((*got)->size == bytes.size());
-  CHECK((*got)->hash == sha256(bytes));
+  CHECK((*got)->hash == body_key(bytes));
   CHECK(slurp((*got)->path) == bytes);
   CHECK(spool_files(o) == 1);
 }
@@ -103,7 +104,7 @@ TEST_CASE("wants_more turns false with two buffers outstanding and back true aft
   REQUIRE(got.has_value());
   REQUIRE(got->has_value());
   CHECK((*got)->size == 2 * Spool::kBufferBytes + 2);
-  CHECK((*got)->hash == sha256(buf + buf + "\r\n"));
+  CHECK((*got)->hash == body_key(buf + buf + "\r\n"));
 }
 
 TEST_CASE("a spool destroyed before finishing removes its file") {
@@ -171,7 +172,7 @@ TEST_CASE("a 100 KB body stays in memory, hashed buffer by buffer, and leases it
   REQUIRE(got->has_value());
   CHECK((*got)->in_memory());
   CHECK((*got)->memory == bytes);
-  CHECK((*got)->hash == sha256(bytes));
+  CHECK((*got)->hash == body_key(bytes));
   CHECK(spool_files(o) == 0);
   CHECK(Spool::memory_in_use() == before + bytes.size());  // leased until the body goes
   got.reset();                                             // the store is done with it
@@ -196,7 +197,7 @@ TEST_CASE("a body growing past the memory limit goes to a file with every byte k
   REQUIRE(got->has_value());
   CHECK_FALSE((*got)->in_memory());
   CHECK(slurp((*got)->path) == bytes);
-  CHECK((*got)->hash == sha256(bytes));
+  CHECK((*got)->hash == body_key(bytes));
   CHECK(Spool::memory_in_use() == before);
 }
 
@@ -216,7 +217,7 @@ TEST_CASE("with the memory budget spent, further bodies go to files") {
     spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
     REQUIRE(got.has_value());
     REQUIRE(got->has_value());
-    CHECK((*got)->hash == sha256(bytes));
+    CHECK((*got)->hash == body_key(bytes));
     if (!(*got)->in_memory()) {
       ++files;
       CHECK(slurp((*got)->path) == bytes);

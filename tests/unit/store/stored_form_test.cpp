@@ -1,6 +1,7 @@
 // The stored form: LineEnds, the spool and the Maildir import apply it, schema step 2
 // brings older bodies into it, so a message's stored size is what POP3 RETR sends.
 #include "store/stored_form.h"
+#include "store/body_key.h"
 
 #include <doctest/doctest.h>
 
@@ -49,7 +50,7 @@ std::string spooled(const std::vector<std::string>& pieces) {
     fs::remove(body.path);
   }
   CHECK(body.size == bytes.size());
-  CHECK(body.hash == sha256(bytes));
+  CHECK(body.hash == body_key(bytes));
   return bytes;
 }
 
@@ -128,11 +129,11 @@ TEST_CASE("schema step 2 completes the last line of older bodies, moving hash, s
     REQUIRE(env.has_value());
     unique_a = list_messages(**env, mailbox_of(**env, "a@x.org"))->front().unique_id;
   }
-  auto env = open_store(o);  // every step: 1 -> 2 runs here
+  auto env = open_store(o);  // every step: 1 -> 2 -> 3 runs here
   {
     auto txn = env->begin_read();
     REQUIRE(txn.has_value());
-    CHECK(schema_version(*txn) == 2);
+    CHECK(schema_version(*txn) == 3);
   }
   auto a = list_messages(*env, mailbox_of(*env, "a@x.org"));
   REQUIRE(a->size() == 2);
@@ -194,4 +195,28 @@ TEST_CASE("a Unix Maildir is imported in the stored form; our own export byte fo
   }
   CHECK(fs::is_empty(env->spool_dir()));  // the converted copy of the big file is gone
   CHECK(check_consistency(*env, true).has_value());
+}
+
+TEST_CASE("LineEnds::view copies nothing for CRLF input and converts the same as convert") {
+  LineEnds lines;
+  std::string scratch;
+  const std::string crlf = "a\r\nb\r\n";
+  const std::string_view same = lines.view(crlf, scratch);
+  CHECK(same.data() == crlf.data());
+  CHECK(same == crlf);
+  CHECK_FALSE(lines.changed());
+  // A CR at the end of one piece and its LF at the start of the next: no insertion.
+  LineEnds split;
+  CHECK(split.view("x\r", scratch) == "x\r");
+  CHECK(split.view("\ny\nz", scratch) == "\ny\r\nz");
+  CHECK(split.finish() == "\r\n");
+  const std::string mixed = "\nA\r\n\nB\rC\n\n.\r\n\n";
+  std::string whole;
+  LineEnds w;
+  w.convert(mixed, whole);
+  std::string bytewise;
+  LineEnds b;
+  for (char c : mixed) bytewise += b.view(std::string_view(&c, 1), scratch);
+  CHECK(bytewise == whole);
+  CHECK(whole == "\r\nA\r\n\r\nB\rC\r\n\r\n.\r\n\r\n");
 }
