@@ -1,6 +1,7 @@
 // The dedup ledger's rows and counters.
 #include "store/ledger.h"
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,8 @@
 
 namespace postern::store {
 namespace {
+
+constexpr std::size_t kTimeKeyBytes = 8 + 40;  // TIME + dedup_key
 
 Error err(Errc code, const char* where, int sys = 0) {
   return core::make_error(code, where, sys);
@@ -58,8 +61,80 @@ Result<DedupRecord> find_dedup(Txn& txn, std::uint64_t mailbox_id, const Fingerp
   return decode_dedup(*v);
 }
 
+Result<void> put_dedup(WriteTxn& txn, std::uint64_t mailbox_id, const Fingerprint& fp,
+                       const DedupRecord& record) {
+  if (auto r = txn.put(Db::dedup, dedup_key(mailbox_id, fp), encode(record)); !r) return r;
+  return txn.put(Db::dedup_times, dedup_time_key(record.first_seen, mailbox_id, fp), {});
+}
+
+std::string dedup_time_key(std::int64_t first_seen, std::uint64_t mailbox_id,
+                           const Fingerprint& fp) {
+  std::string k = encode_u64(static_cast<std::uint64_t>(first_seen));
+  k += dedup_key(mailbox_id, fp);
+  return k;
+}
+
+// Entries are in time order (TIME is big-endian), so the due ones are a prefix
+// of the table: the slice reads at most max_entries of them and stops at the
+// first entry not due.
+Result<ExpireSlice> expire_dedup_slice(WriteTxn& txn, std::int64_t before,
+                                       std::uint64_t max_entries,
+                                       std::chrono::microseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  std::vector<std::string> due;
+  ExpireSlice out;
+  Result<void> bad;
+  auto r = for_each(txn, Db::dedup_times, {}, [&](std::string_view k, std::string_view) {
+    if (k.size() != kTimeKeyBytes) {
+      bad = err(Errc::corrupt, "dedup-times");
+      return false;
+    }
+    if (static_cast<std::int64_t>(core::get_be64(k)) >= before) return false;
+    if (due.size() == max_entries) {
+      out.more = true;
+      return false;
+    }
+    due.emplace_back(k);
+    return true;
+  });
+  if (!r) return r.error();
+  if (!bad) return bad.error();
+  for (const std::string& k : due) {
+    if (out.entries > 0 && out.entries % kExpireCheckEvery == 0 &&
+        std::chrono::steady_clock::now() >= deadline) {
+      out.more = true;
+      break;
+    }
+    const std::string_view row_key = std::string_view(k).substr(8);
+    if (auto v = txn.get(Db::dedup, row_key); v) {
+      auto rec = decode_dedup(*v);
+      if (!rec) return rec.error();
+      if (rec->first_seen == static_cast<std::int64_t>(core::get_be64(k))) {
+        if (auto d = txn.del(Db::dedup, row_key); !d) return d.error();
+        ++out.rows;
+      }
+    } else if (v.error().code != Errc::not_found) {
+      return v.error();
+    }
+    if (auto d = txn.del(Db::dedup_times, k); !d) return d.error();
+    ++out.entries;
+  }
+  return out;
+}
+
 Result<std::uint64_t> expire_dedup(WriteTxn& txn, std::int64_t before) {
-  std::vector<std::string> old;
+  std::uint64_t rows = 0;
+  for (;;) {
+    auto slice = expire_dedup_slice(txn, before);
+    if (!slice) return slice.error();
+    rows += slice->rows;
+    if (!slice->more) return rows;
+  }
+}
+
+// Writes to dedup_times while a cursor reads dedup: another database, so the
+// walk is undisturbed and nothing is held in memory.
+Result<void> index_dedup_times(WriteTxn& txn) {
   Result<void> bad;
   auto r = for_each(txn, Db::dedup, {}, [&](std::string_view k, std::string_view v) {
     auto rec = decode_dedup(v);
@@ -67,15 +142,13 @@ Result<std::uint64_t> expire_dedup(WriteTxn& txn, std::int64_t before) {
       bad = rec.error();
       return false;
     }
-    if (rec->first_seen < before) old.emplace_back(k);
-    return true;
+    std::string entry = encode_u64(static_cast<std::uint64_t>(rec->first_seen));
+    entry += k;
+    bad = txn.put(Db::dedup_times, entry, {});
+    return bad.has_value();
   });
-  if (!r) return r.error();
-  if (!bad) return bad.error();
-  for (const auto& k : old) {
-    if (auto d = txn.del(Db::dedup, k); !d) return d.error();
-  }
-  return static_cast<std::uint64_t>(old.size());
+  if (!r) return r;
+  return bad;
 }
 
 }  // namespace postern::store
