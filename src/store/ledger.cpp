@@ -12,7 +12,12 @@
 namespace postern::store {
 namespace {
 
-constexpr std::size_t kTimeKeyBytes = 8 + 40;  // TIME + dedup_key
+constexpr std::size_t kTimeKeyBytes = 8 + 4;  // TIME + sequence
+constexpr std::size_t kRowKeyBytes = 40;      // dedup_key
+
+std::string_view as_view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
 
 Error err(Errc code, const char* where, int sys = 0) {
   return core::make_error(code, where, sys);
@@ -61,17 +66,53 @@ Result<DedupRecord> find_dedup(Txn& txn, std::uint64_t mailbox_id, const Fingerp
   return decode_dedup(*v);
 }
 
-Result<void> put_dedup(WriteTxn& txn, std::uint64_t mailbox_id, const Fingerprint& fp,
-                       const DedupRecord& record) {
-  if (auto r = txn.put(Db::dedup, dedup_key(mailbox_id, fp), encode(record)); !r) return r;
-  return txn.put(Db::dedup_times, dedup_time_key(record.first_seen, mailbox_id, fp), {});
+namespace {
+
+// The `dedup_times` key of the next entry first seen at `t`: after every key
+// of that second. Normally that is after the table's last key, and the put
+// appends (MDB_APPEND leaves a full last page full instead of splitting it in
+// half, so the index's pages stay full); after a clock step back the entry
+// goes into the tree after the others of its second.
+Result<void> put_time_entry(WriteTxn& txn, std::int64_t t, std::string_view row_key) {
+  MDB_cursor* cursor = nullptr;
+  if (int rc = mdb_cursor_open(txn.handle(), txn.dbi(Db::dedup_times), &cursor); rc != 0) {
+    return mdb_error(rc, "cursor-open");
+  }
+  const auto second = static_cast<std::uint64_t>(t);
+  MDB_val k{}, v{};
+  int rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST);
+  bool append = true;
+  if (rc == 0 && k.mv_size == kTimeKeyBytes && core::get_be64(as_view(k)) > second) {
+    append = false;  // the clock went back: find the last key of `second`, if any
+    const std::string after = encode_u64(second + 1);
+    k = MDB_val{after.size(), const_cast<char*>(after.data())};
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+    if (rc == 0) rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV);
+  }
+  std::uint32_t seq = 0;
+  if (rc == 0) {
+    if (k.mv_size != kTimeKeyBytes) {
+      mdb_cursor_close(cursor);
+      return err(Errc::corrupt, "dedup-times");
+    }
+    if (core::get_be64(as_view(k)) == second) seq = core::get_be32(as_view(k).substr(8)) + 1;
+  } else if (rc != MDB_NOTFOUND) {
+    mdb_cursor_close(cursor);
+    return mdb_error(rc, "cursor-get");
+  }
+  mdb_cursor_close(cursor);
+  std::string key = encode_u64(second);
+  key += encode_u32(seq);
+  return txn.put(Db::dedup_times, key, row_key, append ? MDB_APPEND : 0);
 }
 
-std::string dedup_time_key(std::int64_t first_seen, std::uint64_t mailbox_id,
-                           const Fingerprint& fp) {
-  std::string k = encode_u64(static_cast<std::uint64_t>(first_seen));
-  k += dedup_key(mailbox_id, fp);
-  return k;
+}  // namespace
+
+Result<void> put_dedup(WriteTxn& txn, std::uint64_t mailbox_id, const Fingerprint& fp,
+                       const DedupRecord& record) {
+  const std::string row_key = dedup_key(mailbox_id, fp);
+  if (auto r = txn.put(Db::dedup, row_key, encode(record)); !r) return r;
+  return put_time_entry(txn, record.first_seen, row_key);
 }
 
 // Entries are in time order (TIME is big-endian), so the due ones are a prefix
@@ -81,11 +122,11 @@ Result<ExpireSlice> expire_dedup_slice(WriteTxn& txn, std::int64_t before,
                                        std::uint64_t max_entries,
                                        std::chrono::microseconds budget) {
   const auto deadline = std::chrono::steady_clock::now() + budget;
-  std::vector<std::string> due;
+  std::vector<std::pair<std::string, std::string>> due;  // entry key, row key
   ExpireSlice out;
   Result<void> bad;
-  auto r = for_each(txn, Db::dedup_times, {}, [&](std::string_view k, std::string_view) {
-    if (k.size() != kTimeKeyBytes) {
+  auto r = for_each(txn, Db::dedup_times, {}, [&](std::string_view k, std::string_view v) {
+    if (k.size() != kTimeKeyBytes || v.size() != kRowKeyBytes) {
       bad = err(Errc::corrupt, "dedup-times");
       return false;
     }
@@ -94,18 +135,17 @@ Result<ExpireSlice> expire_dedup_slice(WriteTxn& txn, std::int64_t before,
       out.more = true;
       return false;
     }
-    due.emplace_back(k);
+    due.emplace_back(k, v);
     return true;
   });
   if (!r) return r.error();
   if (!bad) return bad.error();
-  for (const std::string& k : due) {
+  for (const auto& [k, row_key] : due) {
     if (out.entries > 0 && out.entries % kExpireCheckEvery == 0 &&
         std::chrono::steady_clock::now() >= deadline) {
       out.more = true;
       break;
     }
-    const std::string_view row_key = std::string_view(k).substr(8);
     if (auto v = txn.get(Db::dedup, row_key); v) {
       auto rec = decode_dedup(*v);
       if (!rec) return rec.error();
@@ -142,9 +182,7 @@ Result<void> index_dedup_times(WriteTxn& txn) {
       bad = rec.error();
       return false;
     }
-    std::string entry = encode_u64(static_cast<std::uint64_t>(rec->first_seen));
-    entry += k;
-    bad = txn.put(Db::dedup_times, entry, {});
+    bad = put_time_entry(txn, rec->first_seen, k);
     return bad.has_value();
   });
   if (!r) return r;

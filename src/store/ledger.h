@@ -5,9 +5,9 @@
 // transaction (store/delivery_ledger.h), so a retry that arrives in the same
 // batch as its original is caught; the policy lives in src/dedup/.
 //
-// Every row also has an entry in `dedup_times` (first seen, mailbox id,
-// fingerprint), so expiry walks only the rows that are due, oldest first, and
-// in bounded slices: at 100 msgs/s and the 5-day window the ledger holds about
+// Every row also has an entry in `dedup_times` (key: first seen and a
+// sequence; value: the row's key), so expiry walks only the rows that are due,
+// oldest first, in bounded slices: at 100 msgs/s and the 5-day window the ledger holds about
 // 86 million rows, and a scan of all of them would hold the writer for minutes.
 #pragma once
 
@@ -26,9 +26,6 @@ Result<DedupRecord> find_dedup(Txn& txn, std::uint64_t mailbox_id, const Fingerp
 // an overwritten or deleted row is dropped by expiry when its time comes.
 Result<void> put_dedup(WriteTxn& txn, std::uint64_t mailbox_id, const Fingerprint& fp,
                        const DedupRecord& record);
-// The `dedup_times` key (48 bytes): first seen TIME, mailbox id BE64, fingerprint.
-std::string dedup_time_key(std::int64_t first_seen, std::uint64_t mailbox_id,
-                           const Fingerprint& fp);
 
 // One expiry slice: the oldest `dedup_times` entries first seen before
 // `before` are removed, with their rows (a row whose first seen differs was
