@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <vector>
 
+#include "core/bytes.h"
 #include "core/clock.h"
 #include "store/catalogue.h"
 #include "store/ledger.h"
@@ -211,4 +213,47 @@ TEST_CASE("a corrupt dedup_times key is reported, not skipped") {
   auto s = run_write(*env, [](WriteTxn& t) { return expire_dedup_slice(t, 1 << 30); });
   REQUIRE_FALSE(s.has_value());
   CHECK(s.error().code == Errc::corrupt);
+}
+
+TEST_CASE("entries of one second take sequences; a clock step back files among older ones") {
+  TempDir dir;
+  auto env = open_store(options_for(dir.path()));
+  add_users(*env, {"a@x.org"});
+  const std::uint64_t box = mailbox_of(*env, "a@x.org");
+  put_rows(*env, box, 0, 3, 2000);
+  put_rows(*env, box, 100, 2, 1000);  // the clock went back
+  put_rows(*env, box, 200, 1, 2000);
+  put_rows(*env, box, 300, 1, 1000);
+  CHECK(count(*env, Db::dedup_times) == 7);
+  {
+    auto txn = env->begin_read();
+    REQUIRE(txn.has_value());
+    std::vector<std::uint32_t> seqs;
+    REQUIRE(for_each(*txn, Db::dedup_times, encode_u64(2000),
+                     [&](std::string_view k, std::string_view v) {
+                       CHECK(k.size() == 12);
+                       CHECK(v.size() == 40);
+                       seqs.push_back(postern::core::get_be32(k, 8));
+                       return true;
+                     }));
+    CHECK(seqs == std::vector<std::uint32_t>{0, 1, 2, 3});
+    std::size_t at_1000 = 0;
+    REQUIRE(
+        for_each(*txn, Db::dedup_times, encode_u64(1000), [&](std::string_view, std::string_view) {
+          ++at_1000;
+          return true;
+        }));
+    CHECK(at_1000 == 3);
+  }
+  auto early = slice(*env, 1500, 1000);
+  CHECK(early.rows == 3);
+  CHECK_FALSE(early.more);
+  {
+    auto txn = env->begin_read();
+    CHECK(find_dedup(*txn, box, fp_n(100)).error().code == Errc::not_found);
+    CHECK(find_dedup(*txn, box, fp_n(200))->first_seen == 2000);
+  }
+  auto rest = slice(*env, 2001, 1000);
+  CHECK(rest.rows == 4);
+  CHECK(count(*env, Db::dedup) == 0);
 }
