@@ -7,10 +7,10 @@
 // from dedup::FingerprintBuilder over a small generated message, the recipient
 // plan from dedup::plan_complete, and the housekeeping expiry
 // (store::expire_dedup_slice, one Writer job per slice like app/housekeeping,
-// a run every 10 simulated minutes, one slice per simulated second). Each message is one job in a nested txn, and one outer
-// txn commits a batch, as store::Writer does.
-// What is simulated: the clock; the rest of deliver() (message rows, bodies,
-// events) is not written, so the file holds the ledger only; a batch is
+// a run every 10 simulated minutes, one slice per simulated second). Each message is one job in a
+// nested txn, and one outer txn commits a batch, as store::Writer does. What is simulated: the
+// clock; the rest of deliver() (message rows, bodies, events) is not written, so the file holds the
+// ledger only; a batch is
 // --batch-seconds of traffic (the Writer batches what arrives during a commit).
 //
 // Usage: ledger_bench [--quick] [--rate N] [--target-rate N] [--hours H] [--window-hours W]
@@ -389,6 +389,27 @@ int run(const Config& cfg) {
   }
 
   const Sizes sz = sizes(env);
+  // For comparison, what the expiry before schema 3 did on every run: one
+  // Writer job reading every row of the ledger (here read-only, without its
+  // deletions, so a lower bound), whatever was due.
+  double scan_wall = 0;
+  std::uint64_t scanned = 0;
+  {
+    auto rtxn = env.begin_read();
+    if (!rtxn) die("begin_read", rtxn.error());
+    const std::int64_t before = core::unix_seconds(clock.now() - settings.window);
+    std::uint64_t due = 0;
+    const double w0 = now_wall();
+    auto r = store::for_each(*rtxn, Db::dedup, {}, [&](std::string_view, std::string_view v) {
+      auto rec = store::decode_dedup(v);
+      if (rec && rec->first_seen < before) ++due;
+      ++scanned;
+      return true;
+    });
+    if (!r) die("scan", r.error());
+    scan_wall = now_wall() - w0;
+    (void)due;
+  }
   // Bounded: past the window the ledger holds at most the window's messages
   // (2 rows each) plus one housekeeping interval and one run's slices.
   const double bound = 2.0 * cfg.rate * static_cast<double>(window_s + 3 * kHousekeepingEvery);
@@ -406,7 +427,8 @@ int run(const Config& cfg) {
       "run_cpu_ms_max=%.2f commit_with_slice_ms_max=%.2f commit_ms_max=%.2f "
       "insert_us_per_msg=%.2f insert_cpu_us_per_msg=%.2f insert_us_max=%.1f "
       "writer_held_by=expiry-slice-job(pool-thread) loop_blocked_ms=0 max_rss_kb=%ld "
-      "wall_s=%.1f target_rate=%g rows_at_target=%.0f bytes_at_target=%.0f\n",
+      "wall_s=%.1f target_rate=%g rows_at_target=%.0f bytes_at_target=%.0f "
+      "old_full_scan_rows=%" PRIu64 " old_full_scan_ms=%.1f\n",
       cfg.rate, cfg.hours, cfg.window_hours, messages, suppressed, sz.rows, peak_rows,
       steady_max_rows, bound, bounded ? "yes" : "no", sz.entries, sz.dedup_bytes, sz.times_bytes,
       sz.rows ? static_cast<double>(sz.dedup_bytes + sz.times_bytes) / static_cast<double>(sz.rows)
@@ -421,7 +443,8 @@ int run(const Config& cfg) {
       static_cast<double>(sz.dedup_bytes + sz.times_bytes) *
           (steady_max_rows > 0 ? static_cast<double>(steady_max_rows) / static_cast<double>(sz.rows)
                                : 0.0) *
-          cfg.target_rate / cfg.rate);
+          cfg.target_rate / cfg.rate,
+      scanned, scan_wall * 1e3);
   if (!bounded) {
     std::fprintf(stderr, "ledger_bench: the ledger grew past its bound\n");
     return 1;
