@@ -31,11 +31,11 @@ Result<void> put_dedup(WriteTxn& txn, std::uint64_t mailbox_id, const Fingerprin
 // `before` are removed, with their rows (a row whose first seen differs was
 // overwritten since and stays): at most `max_entries`, and no more once
 // `budget` has passed (checked every kExpireCheckEvery entries, so a slice
-// always makes progress). The Writer job running it holds the writer, and the
-// work is bounded whatever the ledger's size: on the bench machine about 15 us
-// of CPU per entry (a random leaf of `dedup` dirtied per row), so 1 000 entries
-// would take 15-40 ms; the budget keeps a slice near 3 ms on any CPU
-// (tests/bench/ledger_bench.cpp prints the figures).
+// always makes progress). The Writer job running it holds the writer; its work
+// is bounded by the slice, not the ledger's size (about 15 us of CPU per entry
+// on the bench machine, a random leaf of `dedup` dirtied per row). Measured by
+// tests/bench/ledger_bench.cpp: 3 ms at the median, but a tail of 13-27 ms of
+// CPU at steady state, not yet attributed (README, Growth).
 inline constexpr std::uint64_t kExpireSliceEntries = 1'000;
 inline constexpr std::chrono::microseconds kExpireSliceBudget{3'000};
 inline constexpr std::uint64_t kExpireCheckEvery = 16;
