@@ -83,7 +83,7 @@ Result<void> record_rows(WriteTxn& txn, const DeliveryRequest& request, std::uin
     } else if (v.error().code != Errc::not_found) {
       return v.error();
     }
-    if (auto r = txn.put(Db::dedup, key, encode(DedupRecord{request.received_at, uid})); !r) {
+    if (auto r = put_dedup(txn, mailbox_id, fp, DedupRecord{request.received_at, uid}); !r) {
       return r;
     }
   }

@@ -10,6 +10,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "store/ledger.h"
 #include "store/records.h"
 #include "store/stored_form.h"
 
@@ -17,8 +18,9 @@ namespace postern::store {
 namespace {
 
 constexpr const char* kDbNames[kDbCount] = {
-    "meta",   "domains", "users",  "aliases", "mailboxes",  "messages",         "bodies",
-    "chunks", "dedup",   "events", "links",   "retrievals", "collect_accounts", "collected"};
+    "meta",       "domains", "users",  "aliases", "mailboxes",  "messages",         "bodies",
+    "chunks",     "dedup",   "events", "links",   "retrievals", "collect_accounts", "collected",
+    "dedup_times"};
 
 MDB_val val(std::string_view s) {
   return MDB_val{s.size(), const_cast<char*>(s.data())};
@@ -43,7 +45,9 @@ Result<void> body_keys_v3(WriteTxn&) {
 }
 
 // Version 2: the stored form (stored_form.h): every body ends with its last line complete.
-constexpr MigrationStep kSteps[] = {&create_v1, &complete_last_lines, &body_keys_v3};
+// Version 4: the ledger's expiry index (ledger.h): a dedup_times entry per dedup row.
+constexpr MigrationStep kSteps[] = {&create_v1, &complete_last_lines, &body_keys_v3,
+                                    &index_dedup_times};
 
 // The largest map worth asking mmap for: half the address space (2 GiB on
 // armhf and mipsel, 2^63 on 64-bit). mdb_env_set_mapsize takes a size_t, so a

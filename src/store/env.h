@@ -48,9 +48,10 @@ enum class Db {
   links,
   retrievals,
   collect_accounts,  // src/store/collect_accounts.h
-  collected
+  collected,
+  dedup_times  // the ledger's expiry index (store/ledger.h)
 };
-inline constexpr int kDbCount = 14;
+inline constexpr int kDbCount = 15;
 
 // Translates an LMDB or errno code once: MAP_FULL/TXN_FULL/ENOSPC -> full,
 // PANIC -> fatal, NOTFOUND -> not_found, KEYEXIST -> exists, CORRUPTED ->

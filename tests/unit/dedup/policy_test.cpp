@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "store/catalogue.h"
+#include "store/ledger.h"
 #include "test_support.h"
 
 namespace postern::dedup {
@@ -110,8 +111,7 @@ TEST_CASE("the housekeeping job drops only ledger rows older than the window") {
     Fingerprint fp{};
     fp[0] = tag;
     REQUIRE(store::run_write(**env, [&](store::WriteTxn& t) {
-      return t.put(store::Db::dedup, store::dedup_key(1, fp),
-                   store::encode(store::DedupRecord{first_seen, 1}));
+      return store::put_dedup(t, 1, fp, store::DedupRecord{first_seen, 1});
     }));
   };
   put_row(1, t0 - 121 * 3600);
