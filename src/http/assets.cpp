@@ -2,6 +2,7 @@
 #include "http/assets.h"
 
 #include <cctype>
+#include <optional>
 
 namespace postern::http {
 namespace {
@@ -41,26 +42,34 @@ const Asset* find_asset(std::string_view path) {
 
 bool accepts_gzip(const Request& request) {
   const std::string* header = request.header("accept-encoding");
-  if (header == nullptr) return false;
+  // RFC 9110 §12.5.3: no Accept-Encoding means any content coding is acceptable.
+  if (header == nullptr) return true;
   std::string_view list = *header;
+  std::optional<bool> star;  // "*" covers gzip only when gzip is not named
   while (!list.empty()) {
     std::size_t comma = list.find(',');
     std::string_view item = trim(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     std::size_t semi = item.find(';');
     std::string coding = lower(trim(item.substr(0, semi)));
-    if (coding != "gzip" && coding != "x-gzip") continue;
-    if (semi == std::string_view::npos) return true;
-    std::string params = lower(item.substr(semi + 1));
-    std::size_t q = params.find("q=");
-    if (q == std::string::npos) return true;
-    // q=0, q=0.0, q=0.00 ... refuse; anything else accepts.
-    for (std::size_t i = q + 2; i < params.size() && params[i] != ' ' && params[i] != ';'; ++i) {
-      if (params[i] != '0' && params[i] != '.') return true;
+    const bool named = coding == "gzip" || coding == "x-gzip";
+    if (!named && coding != "*") continue;
+    bool accepted = true;
+    if (semi != std::string_view::npos) {
+      std::string params = lower(item.substr(semi + 1));
+      if (std::size_t q = params.find("q="); q != std::string::npos) {
+        // q=0, q=0.0, q=0.00 ... refuse; anything else accepts.
+        accepted = false;
+        for (std::size_t i = q + 2; i < params.size() && params[i] != ' ' && params[i] != ';';
+             ++i) {
+          if (params[i] != '0' && params[i] != '.') accepted = true;
+        }
+      }
     }
-    return false;
+    if (named) return accepted;
+    star = accepted;
   }
-  return false;
+  return star.value_or(false);
 }
 
 Response serve_asset(const Asset& asset, const Request& request) {
@@ -73,11 +82,17 @@ Response serve_asset(const Asset& asset, const Request& request) {
     r.status = 304;
     return r;
   }
+  if (!accepts_gzip(request)) {
+    r.status = 406;
+    r.set("Content-Type", "text/plain; charset=utf-8");
+    r.body =
+        "This page is stored gzip-compressed only: open it in a web browser, or add "
+        "--compressed to curl.\n";
+    return r;
+  }
   r.set("Content-Type", std::string(asset.content_type));
-  const bool gzip = accepts_gzip(request);
-  const auto& bytes = gzip ? asset.gzip : asset.raw;
-  if (gzip) r.set("Content-Encoding", "gzip");
-  r.body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  r.set("Content-Encoding", "gzip");
+  r.body.assign(reinterpret_cast<const char*>(asset.gzip.data()), asset.gzip.size());
   return r;
 }
 

@@ -1,6 +1,8 @@
 # Generates the embedded assets (assets_embedded.cpp): each file of ASSET_DIR as
-# raw bytes and as `gzip -9 -n` bytes (-n: no name or time, so builds are
-# reproducible), with its content type and an ETag from the SHA-256 of the raw bytes.
+# `gzip -9 -n` bytes only (-n: no name or time, so builds are reproducible), with
+# its content type and an ETag from the SHA-256 of the raw bytes.
+# The raw copies are not kept: they cost 51 KB of flash on every target and every
+# browser asks for gzip (src/http/assets.h; README "Binary size").
 # Invoked at build time with -DASSET_DIR=... -DOUTPUT=... -DGZIP=... -DWORK_DIR=...
 set(assets index.html style.css app.js collect.js)
 set(body "// Generated from src/http/assets/ by src/http/embed_assets.cmake: do not edit.\n")
@@ -16,15 +18,9 @@ foreach(name ${assets})
   endif()
   file(SHA256 "${file}" sha)
   string(SUBSTRING "${sha}" 0 16 etag)
-  foreach(kind raw gz)
-    if(kind STREQUAL "raw")
-      file(READ "${file}" hex HEX)
-    else()
-      file(READ "${gz}" hex HEX)
-    endif()
-    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-    string(APPEND body "const unsigned char k${kind}${index}[] = {${bytes}};\n")
-  endforeach()
+  file(READ "${gz}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "const unsigned char kgz${index}[] = {${bytes}};\n")
   if(name STREQUAL "index.html")
     set(path "/")
     set(type "text/html; charset=utf-8")
@@ -35,7 +31,7 @@ foreach(name ${assets})
     set(path "/${name}")
     set(type "text/javascript; charset=utf-8")
   endif()
-  string(APPEND table "    {\"${path}\", \"${type}\", \"\\\"${etag}\\\"\", kraw${index}, kgz${index}},\n")
+  string(APPEND table "    {\"${path}\", \"${type}\", \"\\\"${etag}\\\"\", kgz${index}},\n")
   math(EXPR index "${index} + 1")
 endforeach()
 string(APPEND body "\nconst Asset kAssets[] = {\n${table}};\n\n}  // namespace\n\n")
