@@ -82,6 +82,12 @@ Response serve_asset(const Asset& asset, const Request& request) {
     r.status = 304;
     return r;
   }
+  const bool names_gzip = request.header("accept-encoding") != nullptr && accepts_gzip(request);
+  if (!names_gzip && !asset.raw.empty()) {
+    r.set("Content-Type", std::string(asset.content_type));
+    r.body.assign(reinterpret_cast<const char*>(asset.raw.data()), asset.raw.size());
+    return r;
+  }
   if (!accepts_gzip(request)) {
     r.status = 406;
     r.set("Content-Type", "text/plain; charset=utf-8");

@@ -1,7 +1,8 @@
 // The page's static files, embedded at build time (src/http/embed_assets.cmake):
 // gzip -9 bytes, a content type and a strong ETag each. Only the gzip form is kept
-// (51 KB less flash than raw + gzip) and there is no inflater in the binary: a
-// client that refuses gzip gets 406 (README "Binary size").
+// (51 KB less flash than raw + gzip; there is no inflater in the binary), except
+// for the page itself, which curl and scripts read too: a client that refuses gzip
+// gets the raw page, and 406 for a script or style sheet (README "Binary size").
 #pragma once
 
 #include <span>
@@ -15,7 +16,8 @@ struct Asset {
   std::string_view path;                // "/", "/app.js", "/style.css"
   std::string_view content_type;        // with charset for text
   std::string_view etag;                // "\"<16 hex of SHA-256 of the raw bytes>\""
-  std::span<const unsigned char> gzip;  // the only representation
+  std::span<const unsigned char> gzip;  // always there
+  std::span<const unsigned char> raw;   // the page ("/") only; empty for the others
 };
 
 // Generated: every file of src/http/assets/.
@@ -31,11 +33,13 @@ const Asset* find_asset(std::string_view path);
 // urllib send "identity" only, which refuses gzip.
 bool accepts_gzip(const Request& request);
 
-// 200 with the gzip bytes (Content-Encoding: gzip, Vary: Accept-Encoding), 304
-// when If-None-Match names the ETag (RFC 9110 §13.1.2), or 406 with a one-line
-// hint when the client refuses gzip (RFC 9110 §15.5.7: no acceptable
-// representation; the raw bytes are not in the binary). Cache-Control: no-cache,
-// so the browser revalidates each time but a 304 costs a few hundred bytes: a new
+// 200 with the gzip bytes (Content-Encoding: gzip, Vary: Accept-Encoding) when the
+// client names gzip; the raw bytes when it does not and the asset has them (plain
+// curl, wget, urllib reading the page); else the gzip bytes when it sent no
+// Accept-Encoding at all, or 406 with a one-line hint when it refuses gzip
+// (RFC 9110 §15.5.7: no acceptable representation). 304 when If-None-Match names the
+// ETag (RFC 9110 §13.1.2; the ETag is of the raw bytes, the same for both forms). Cache-Control:
+// no-cache, so the browser revalidates each time but a 304 costs a few hundred bytes: a new
 // firmware's page is picked up at once without cache-busting file names.
 Response serve_asset(const Asset& asset, const Request& request);
 

@@ -1,8 +1,9 @@
 # Generates the embedded assets (assets_embedded.cpp): each file of ASSET_DIR as
 # `gzip -9 -n` bytes only (-n: no name or time, so builds are reproducible), with
 # its content type and an ETag from the SHA-256 of the raw bytes.
-# The raw copies are not kept: they cost 51 KB of flash on every target and every
-# browser asks for gzip (src/http/assets.h; README "Binary size").
+# The raw copies are not kept (51 KB of flash on every target; every browser asks for
+# gzip) except the page itself, index.html (9 KB), so that curl or a script without
+# gzip still reads the landing page (src/http/assets.h; README "Binary size").
 # Invoked at build time with -DASSET_DIR=... -DOUTPUT=... -DGZIP=... -DWORK_DIR=...
 set(assets index.html style.css app.js collect.js)
 set(body "// Generated from src/http/assets/ by src/http/embed_assets.cmake: do not edit.\n")
@@ -21,6 +22,13 @@ foreach(name ${assets})
   file(READ "${gz}" hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
   string(APPEND body "const unsigned char kgz${index}[] = {${bytes}};\n")
+  set(raw "{}")
+  if(name STREQUAL "index.html")
+    file(READ "${file}" rawhex HEX)
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," rawbytes "${rawhex}")
+    string(APPEND body "const unsigned char kraw${index}[] = {${rawbytes}};\n")
+    set(raw "kraw${index}")
+  endif()
   if(name STREQUAL "index.html")
     set(path "/")
     set(type "text/html; charset=utf-8")
@@ -31,7 +39,7 @@ foreach(name ${assets})
     set(path "/${name}")
     set(type "text/javascript; charset=utf-8")
   endif()
-  string(APPEND table "    {\"${path}\", \"${type}\", \"\\\"${etag}\\\"\", kgz${index}},\n")
+  string(APPEND table "    {\"${path}\", \"${type}\", \"\\\"${etag}\\\"\", kgz${index}, ${raw}},\n")
   math(EXPR index "${index} + 1")
 endforeach()
 string(APPEND body "\nconst Asset kAssets[] = {\n${table}};\n\n}  // namespace\n\n")
