@@ -1,7 +1,5 @@
-// The dedup policy: fingerprint lists per recipient, the window, expiry.
+// The dedup policy: fingerprint lists per recipient and the window (expiry: store/ledger.h).
 #include "dedup/policy.h"
-
-#include "store/ledger.h"
 
 namespace postern::dedup {
 namespace {
@@ -70,12 +68,6 @@ store::Recipient plan_partial(std::string address, store::DedupRule rule, const 
   r.partial_key = partial_key(*fingerprints.message_id_text);
   r.supersede_partial = r.partial_key;
   return r;
-}
-
-std::function<core::Result<std::uint64_t>(store::WriteTxn&)> housekeeping_job(
-    std::chrono::hours window, core::TimePoint now) {
-  const std::int64_t before = core::unix_seconds(now - window);
-  return [before](store::WriteTxn& txn) { return store::expire_dedup(txn, before); };
 }
 
 }  // namespace postern::dedup

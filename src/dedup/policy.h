@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,10 +57,5 @@ store::Recipient plan_complete(std::string address, store::DedupRule rule, const
 // partial key. Without a Message-ID it records nothing and cannot be superseded.
 store::Recipient plan_partial(std::string address, store::DedupRule rule, const Settings& settings,
                               const Fingerprints& fingerprints);
-
-// The expiry job for the app's housekeeping timer: drops ledger rows first
-// seen before now - window, and nothing else. Run it as a Writer job.
-std::function<core::Result<std::uint64_t>(store::WriteTxn&)> housekeeping_job(
-    std::chrono::hours window, core::TimePoint now);
 
 }  // namespace postern::dedup

@@ -98,35 +98,4 @@ TEST_CASE("the window starts the configured number of hours before the clock") {
   CHECK(window_start(s, clock) == start + 3600 - 48 * 3600);
 }
 
-TEST_CASE("the housekeeping job drops only ledger rows older than the window") {
-  test::TempDir dir;
-  store::Options o;
-  o.data_dir = dir.path() + "/data";
-  o.map_bytes = 16ull << 20;
-  auto env = store::Env::open(o);
-  REQUIRE(env.has_value());
-  core::ManualClock clock;
-  const std::int64_t t0 = core::unix_seconds(clock.now());
-  auto put_row = [&](std::uint8_t tag, std::int64_t first_seen) {
-    Fingerprint fp{};
-    fp[0] = tag;
-    REQUIRE(store::run_write(**env, [&](store::WriteTxn& t) {
-      return store::put_dedup(t, 1, fp, store::DedupRecord{first_seen, 1});
-    }));
-  };
-  put_row(1, t0 - 121 * 3600);
-  put_row(2, t0 - 119 * 3600);
-  REQUIRE(store::run_write(
-      **env, [&](store::WriteTxn& t) { return store::set_setting(t, "kept", "yes"); }));
-  auto job = housekeeping_job(std::chrono::hours(120), clock.now());
-  auto gone = store::run_write(**env, job);
-  REQUIRE(gone.has_value());
-  CHECK(*gone == 1);
-  clock.advance(std::chrono::hours(2));
-  gone = store::run_write(**env, housekeeping_job(std::chrono::hours(120), clock.now()));
-  CHECK(gone.value_or(0) == 1);
-  auto txn = (*env)->begin_read();
-  CHECK(store::get_setting(*txn, "kept").value_or("") == "yes");
-}
-
 }  // namespace postern::dedup
