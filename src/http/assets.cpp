@@ -4,6 +4,8 @@
 #include <cctype>
 #include <optional>
 
+#include "core/ascii.h"
+
 namespace postern::http {
 namespace {
 
@@ -51,8 +53,9 @@ bool accepts_gzip(const Request& request) {
     std::string_view item = trim(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     std::size_t semi = item.find(';');
-    std::string coding = lower(trim(item.substr(0, semi)));
-    const bool named = coding == "gzip" || coding == "x-gzip";
+    std::string_view coding = trim(item.substr(0, semi));
+    const bool named =
+        core::equals_ignore_case(coding, "gzip") || core::equals_ignore_case(coding, "x-gzip");
     if (!named && coding != "*") continue;
     bool accepted = true;
     if (semi != std::string_view::npos) {
@@ -82,13 +85,14 @@ Response serve_asset(const Asset& asset, const Request& request) {
     r.status = 304;
     return r;
   }
-  const bool names_gzip = request.header("accept-encoding") != nullptr && accepts_gzip(request);
+  const bool gzip = accepts_gzip(request);
+  const bool names_gzip = gzip && request.header("accept-encoding") != nullptr;
   if (!names_gzip && !asset.raw.empty()) {
     r.set("Content-Type", std::string(asset.content_type));
     r.body.assign(reinterpret_cast<const char*>(asset.raw.data()), asset.raw.size());
     return r;
   }
-  if (!accepts_gzip(request)) {
+  if (!gzip) {
     r.status = 406;
     r.set("Content-Type", "text/plain; charset=utf-8");
     r.body =
