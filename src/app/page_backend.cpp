@@ -113,8 +113,11 @@ http::Overview PageBackend::overview() {
   }
   if (server_ != nullptr) o.ports = {{"http", server_->port()}, {"https", server_->tls_port()}};
   if (hooks_.loop_lag != nullptr) {
-    o.loop_lag_max_ms = static_cast<double>(hooks_.loop_lag->take_interval_max_us()) / 1000.0;
-    o.loop_lag_max_total_ms = static_cast<double>(hooks_.loop_lag->max_since_start_us()) / 1000.0;
+    const auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
+    const LoopLoad interval = hooks_.loop_lag->take_interval();
+    const LoopLoad& total = hooks_.loop_lag->since_start();
+    o.loop_load = http::LoopLoadView{ms(interval.lag_us), ms(total.lag_us),   ms(interval.busy_us),
+                                     ms(total.busy_us),   ms(interval.cpu_us), ms(total.cpu_us)};
   }
   return o;
 }

@@ -57,8 +57,14 @@ void Api::on_status(Call& call) {
                 {"ports", ports},
                 {"received_today", o.received_today ? Json(*o.received_today) : Json()},
                 {"retrieved_today", o.retrieved_today ? Json(*o.retrieved_today) : Json()}};
-  if (o.loop_lag_max_ms) overview["loop_lag_max_ms"] = *o.loop_lag_max_ms;
-  if (o.loop_lag_max_total_ms) overview["loop_lag_max_total_ms"] = *o.loop_lag_max_total_ms;
+  if (o.loop_load) {
+    overview["loop_lag_max_ms"] = o.loop_load->lag_max_ms;
+    overview["loop_lag_max_total_ms"] = o.loop_load->lag_max_total_ms;
+    overview["loop_iteration_max_ms"] = o.loop_load->busy_max_ms;
+    overview["loop_iteration_max_total_ms"] = o.loop_load->busy_max_total_ms;
+    overview["loop_iteration_cpu_max_ms"] = o.loop_load->cpu_max_ms;
+    overview["loop_iteration_cpu_max_total_ms"] = o.loop_load->cpu_max_total_ms;
+  }
 
   auto events = backend_.events(options_.health_events);
   if (!events) return call.respond(json_error(500, events.error()));

@@ -35,6 +35,14 @@ struct LedgerCounts {
                 partials_superseded = 0;
 };
 
+// The loop-lag probe's maxima in ms, since the previous status read and since start:
+// timer delay, iteration wall time outside the poll, iteration CPU time.
+struct LoopLoadView {
+  double lag_max_ms, lag_max_total_ms;
+  double busy_max_ms, busy_max_total_ms;
+  double cpu_max_ms, cpu_max_total_ms;
+};
+
 struct Overview {
   std::string version;
   std::string board;
@@ -54,9 +62,8 @@ struct Overview {
   std::vector<std::pair<std::string, std::uint16_t>> ports;  // bound ports by name
   // When present, used instead of counting events for the health counters.
   std::optional<LedgerCounts> ledger;
-  // The loop-lag probe: the largest timer delay since the previous status read,
-  // and since start. nullopt: no probe.
-  std::optional<double> loop_lag_max_ms, loop_lag_max_total_ms;
+  // The loop-lag probe (app/loop_lag.h); nullopt: no probe.
+  std::optional<LoopLoadView> loop_load;
 };
 
 struct DomainView {

@@ -146,9 +146,14 @@ postern_admin_cookie() {
     --data "{\"token\":\"$token\",\"password\":\"bench-admin-password\"}" \
     "http://127.0.0.1:$port/api/setup" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1
 }
-# loop_lag_ms HTTP_PORT COOKIE: loop_lag_max_ms of /api/status (the largest uv timer delay
-# since the previous read: read once to start a window).
-loop_lag_ms() {
+# loop_load HTTP_PORT COOKIE: the loop-lag probe's maxima since the previous read (read once
+# to start a window), as "loop_lag_max_ms=X loop_iteration_max_ms=Y loop_iteration_cpu_max_ms=Z":
+# the largest uv timer delay, loop iteration wall time outside the poll, and loop thread CPU
+# time in one iteration (src/app/loop_lag.h; lag or wall >> CPU: the thread waited for a CPU).
+loop_load() {
   curl -sS -m 30 -H "Cookie: $2" "http://127.0.0.1:$1/api/status" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["overview"]["loop_lag_max_ms"])'
+    python3 -c 'import json, sys
+o = json.load(sys.stdin)["overview"]
+print(" ".join("%s=%s" % (k, o[k]) for k in
+               ("loop_lag_max_ms", "loop_iteration_max_ms", "loop_iteration_cpu_max_ms")))'
 }

@@ -95,9 +95,20 @@ for c in 1 10 50; do
   row "SMTP 100 KB, $c connections, \".\" -> 250 p99 ms" "$(smtp smtp_100k "$c" postern_p99_ms)" \
     "$(smtp smtp_100k "$c" postfix_p99_ms)"
 done
+# loop_figures FILE: the loop-lag probe's maxima and the loop thread's run-queue wait in FILE.
+loop_figures() {
+  local l
+  l=$(grep '^bench=smtp_postern' "$out/$1" 2>/dev/null | head -1 | sed 's/^/ /')
+  echo "timer delay $(field loop_lag_max_ms <<<"$l") ms, longest iteration" \
+    "$(field loop_iteration_max_ms <<<"$l") ms wall / $(field loop_iteration_cpu_max_ms <<<"$l") ms CPU;" \
+    "loop thread waited $(field loop_thread_runqueue_wait_s <<<"$l") s for a CPU," \
+    "ran $(field loop_thread_cpu_s <<<"$l") s"
+}
 pl=$(grep '^bench=smtp_postern' "$out/smtp_100k" 2>/dev/null | head -1 | sed 's/^/ /')
 echo "postern during the SMTP 100 KB runs: PSS idle $(field pss_idle_kb <<<"$pl") kB," \
-  "peak $(field pss_peak_kb <<<"$pl") kB; loop_lag_max_ms $(field loop_lag_max_ms <<<"$pl")"
+  "peak $(field pss_peak_kb <<<"$pl") kB"
+echo "loop, SMTP 1 KB (smtp-source) runs: $(loop_figures smtp_1k)"
+echo "loop, SMTP 100 KB runs:             $(loop_figures smtp_100k)"
 if [ "$failed" = 1 ]; then
   echo "FAIL: a driver failed (see its output above)"
   exit 1

@@ -9,7 +9,8 @@
 #   the ratio postern/Postfix, each server's CPU seconds per 1 000 messages (utime + stime from
 #   /proc: postern's process; Postfix's master and its children, measured after its queue has
 #   drained, so its delivery into the Maildir is included), postern's PSS idle and peak (sampled
-#   every 0.2 s) and loop_lag_max_ms (/api/status, the largest loop delay during the runs) with
+#   every 0.2 s) and the loop-lag probe's maxima during the runs (/api/status: timer delay,
+#   iteration wall time outside the poll, iteration CPU time; bench_lib.sh loop_load) with
 #   the loop thread's CPU time and run-queue wait over the same window (loop_sched_report); then
 #   checks every accepted message was stored (postern's user list, Postfix's Maildir files).
 #   --source      drive the load with Postfix's own smtp-source (-s C -m N -l SIZE) instead of
@@ -107,7 +108,7 @@ run postern "$postern_port" 10 100
 run postfix "$postfix_port" 10 100
 : >"$work/results"
 pss_idle=$(pss_kb "$POSTERN_PID")
-loop_lag_ms "$http_port" "$cookie" >/dev/null  # starts the window
+loop_load "$http_port" "$cookie" >/dev/null  # starts the window
 sched0=$(loop_sched "$POSTERN_PID") window0=$(date +%s.%N)
 pss_sampler_start "$POSTERN_PID" "$work/pss.peak"
 
@@ -119,7 +120,7 @@ for c in $conns; do
   done
 done
 pss_sampler_stop
-lag=$(loop_lag_ms "$http_port" "$cookie")
+load=$(loop_load "$http_port" "$cookie")
 sched=$(loop_sched_report "$sched0" "$(loop_sched "$POSTERN_PID")" \
   "$(awk -v a="$window0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')")
 pss_peak=$(cat "$work/pss.peak")
@@ -156,8 +157,8 @@ for c in $conns; do
   summary+=" postern_cpu_s_per_1000=$pc postfix_cpu_s_per_1000=$fc ratio=$(ratio "$pr" "$fr")"$'\n'
 done
 printf '%s' "$summary"
-echo "bench=smtp_postern pss_idle_kb=$pss_idle pss_peak_kb=$pss_peak loop_lag_max_ms=$lag $sched"
-echo "postern PSS idle $pss_idle kB, peak $pss_peak kB; loop_lag_max_ms $lag over the runs;" \
+echo "bench=smtp_postern pss_idle_kb=$pss_idle pss_peak_kb=$pss_peak $load $sched"
+echo "postern PSS idle $pss_idle kB, peak $pss_peak kB; $load over the runs;" \
   "peak RSS (VmHWM) $hwm kB (RSS now: $split)"
 
 # Every 250 must have meant a stored message (warm-up included).
