@@ -16,7 +16,8 @@ namespace {
 std::uint64_t thread_cpu_ns() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 template <class Handle>
@@ -55,11 +56,11 @@ LoopLag::LoopLag(uv_loop_t* loop)
 }
 
 LoopLag::~LoopLag() {
-  POSTERN_LOG_INFO("app event=loop-lag max_ms=%.1f busy_max_ms=%.1f cpu_max_ms=%.1f samples=%" PRIu64
-                   " iterations=%" PRIu64,
-                   static_cast<double>(total_.lag_us) / 1000.0,
-                   static_cast<double>(total_.busy_us) / 1000.0,
-                   static_cast<double>(total_.cpu_us) / 1000.0, samples_, iterations_);
+  POSTERN_LOG_INFO(
+      "app event=loop-lag max_ms=%.1f busy_max_ms=%.1f cpu_max_ms=%.1f samples=%" PRIu64
+      " iterations=%" PRIu64,
+      static_cast<double>(total_.lag_us) / 1000.0, static_cast<double>(total_.busy_us) / 1000.0,
+      static_cast<double>(total_.cpu_us) / 1000.0, samples_, iterations_);
   close_and_free(usr1_);
   close_and_free(prepare_);
 }
@@ -120,12 +121,12 @@ void LoopLag::on_usr1(uv_signal_t* handle, int) noexcept {
   auto* self = static_cast<LoopLag*>(handle->data);
   if (self == nullptr) return;
   const LoopLoad interval = self->take_interval();
-  POSTERN_LOG_INFO("app event=loop-lag interval_max_ms=%.1f interval_busy_max_ms=%.1f"
-                   " interval_cpu_max_ms=%.1f max_ms=%.1f samples=%" PRIu64,
-                   static_cast<double>(interval.lag_us) / 1000.0,
-                   static_cast<double>(interval.busy_us) / 1000.0,
-                   static_cast<double>(interval.cpu_us) / 1000.0,
-                   static_cast<double>(self->total_.lag_us) / 1000.0, self->samples_);
+  POSTERN_LOG_INFO(
+      "app event=loop-lag interval_max_ms=%.1f interval_busy_max_ms=%.1f"
+      " interval_cpu_max_ms=%.1f max_ms=%.1f samples=%" PRIu64,
+      static_cast<double>(interval.lag_us) / 1000.0, static_cast<double>(interval.busy_us) / 1000.0,
+      static_cast<double>(interval.cpu_us) / 1000.0,
+      static_cast<double>(self->total_.lag_us) / 1000.0, self->samples_);
 }
 
 }  // namespace postern::app

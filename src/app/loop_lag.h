@@ -59,8 +59,8 @@ class LoopLag {
   net::Timer timer_;
   uv_signal_t* usr1_;
   uv_prepare_t* prepare_;
-  std::uint64_t last_ns_ = 0;          // the timer's previous firing
-  std::uint64_t iteration_ns_ = 0;     // the previous prepare: wall, idle and CPU
+  std::uint64_t last_ns_ = 0;       // the timer's previous firing
+  std::uint64_t iteration_ns_ = 0;  // the previous prepare: wall, idle and CPU
   std::uint64_t iteration_idle_ns_ = 0;
   std::uint64_t iteration_cpu_ns_ = 0;
   LoopLoad interval_;

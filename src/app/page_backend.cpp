@@ -116,7 +116,7 @@ http::Overview PageBackend::overview() {
     const auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
     const LoopLoad interval = hooks_.loop_lag->take_interval();
     const LoopLoad& total = hooks_.loop_lag->since_start();
-    o.loop_load = http::LoopLoadView{ms(interval.lag_us), ms(total.lag_us),   ms(interval.busy_us),
+    o.loop_load = http::LoopLoadView{ms(interval.lag_us), ms(total.lag_us),    ms(interval.busy_us),
                                      ms(total.busy_us),   ms(interval.cpu_us), ms(total.cpu_us)};
   }
   return o;

@@ -243,6 +243,15 @@ void Spool::pump() {
   const bool to_file = !memory;
   if (to_file) st->file_started = true;
   const std::uint64_t at = st->offset;
+  if (memory && rest->size() <= kInlineHashBytes) {
+    // A small tail (most mail fits whole): hashing it here costs less than the pool round trip,
+    // and the delivery can join the commit batch that is forming now.
+    st->hasher.update(*rest);
+    st->keys = st->hasher.finish();
+    st->in_flight = false;
+    complete(st, rest, false);
+    return;
+  }
   st->executor->submit(
       [st, rest, spilled, to_file, at] {
         st->hasher.update(*rest);
@@ -265,30 +274,35 @@ void Spool::pump() {
           State::cleanup(st);
           return;
         }
-        auto done = std::move(st->done);
-        if (st->error) {
-          if (done) done(*st->error);
-          return;
-        }
-        SpooledBody body;
-        body.size = st->size;
-        body.hash = st->keys.key;
-        body.rest_digest = st->keys.rest_digest;
-        if (to_file) {
-          body.path = st->path;
-          st->lease = std::make_shared<MemoryLease>();  // nothing of it is in memory
-        } else if (st->kept.empty()) {
-          body.memory = std::move(*rest);
-        } else {
-          body.memory.reserve(st->size);
-          for (const std::string& piece : st->kept) body.memory += piece;
-          body.memory += *rest;
-          st->kept.clear();
-          body.lease = st->lease;
-        }
-        st->handed_over = true;
-        if (done) done(std::move(body));
+        complete(st, rest, to_file);
       });
+}
+
+void Spool::complete(const std::shared_ptr<State>& st, const std::shared_ptr<std::string>& rest,
+                     bool to_file) {
+  auto done = std::move(st->done);
+  if (st->error) {
+    if (done) done(*st->error);
+    return;
+  }
+  SpooledBody body;
+  body.size = st->size;
+  body.hash = st->keys.key;
+  body.rest_digest = st->keys.rest_digest;
+  if (to_file) {
+    body.path = st->path;
+    st->lease = std::make_shared<MemoryLease>();  // nothing of it is in memory
+  } else if (st->kept.empty()) {
+    body.memory = std::move(*rest);
+  } else {
+    body.memory.reserve(st->size);
+    for (const std::string& piece : st->kept) body.memory += piece;
+    body.memory += *rest;
+    st->kept.clear();
+    body.lease = st->lease;
+  }
+  st->handed_over = true;
+  if (done) done(std::move(body));
 }
 
 }  // namespace postern::store

@@ -30,7 +30,8 @@ void run_with_stall(uv_loop_t* loop, int block_ms, int run_ms, bool spin = false
       &blocker.timer,
       [](uv_timer_t* t) {
         auto* b = static_cast<Blocker*>(t->data);
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(b->block_ms);
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(b->block_ms);
         if (!b->spin) {
           std::this_thread::sleep_until(until);
         } else {

@@ -55,6 +55,41 @@ TEST_CASE("a small body stays in memory and no file is made") {
   CHECK(spool_files(o) == 0);
 }
 
+TEST_CASE("a small tail is hashed by finish itself; a larger one on the pool") {
+  TempDir dir;
+  const Options o = options_for(dir.path());
+  auto env = open_store(o);
+  HeldExecutor ex;
+  SUBCASE("at the inline limit: done before finish returns, no job") {
+    const std::string bytes = stored_form_bytes(Spool::kInlineHashBytes);
+    Spool spool(o, ex);
+    spool.append(bytes);
+    std::optional<Result<SpooledBody>> got;
+    spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+    CHECK(ex.pending() == 0);
+    REQUIRE(got.has_value());
+    REQUIRE(got->has_value());
+    CHECK((*got)->memory == bytes);
+    CHECK((*got)->hash == body_key(bytes));
+    BodyKeyHasher hasher;
+    hasher.update(bytes);
+    CHECK((*got)->rest_digest == hasher.finish().rest_digest);
+  }
+  SUBCASE("over it: one pool job, done after it") {
+    const std::string bytes = stored_form_bytes(Spool::kInlineHashBytes + 2);
+    Spool spool(o, ex);
+    spool.append(bytes);
+    std::optional<Result<SpooledBody>> got;
+    spool.finish([&](Result<SpooledBody> b) { got = std::move(b); });
+    CHECK_FALSE(got.has_value());
+    CHECK(ex.pending() == 1);
+    ex.run_all();
+    REQUIRE(got.has_value());
+    REQUIRE(got->has_value());
+    CHECK((*got)->hash == body_key(bytes));
+  }
+}
+
 TEST_CASE("a body over the memory limit is written to one spool file with its SHA-256") {
   TempDir dir;
   const Options o = options_for(dir.path());
