@@ -124,8 +124,8 @@ void Delivery::begin(std::string_view trace_headers) {
   spool_->append(trace_headers);
   trace_bytes_ = trace_headers.size();
   // Only what the client sent is fingerprinted, never our own trace headers. The
-  // builder hashes the header block only; the rest digest comes from the spool's
-  // pool job (hash once, store/body_key.h), so the loop never hashes the body.
+  // builder hashes the header block only; the rest digest comes from the spool
+  // (hash once, store/body_key.h), which leaves the loop at most a small tail to hash.
   fingerprints_ = std::make_unique<dedup::FingerprintBuilder>(
       dedup::FingerprintBuilder::Spooled{trace_headers.size()});
 }

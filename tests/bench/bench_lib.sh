@@ -146,6 +146,25 @@ postern_admin_cookie() {
     --data "{\"token\":\"$token\",\"password\":\"bench-admin-password\"}" \
     "http://127.0.0.1:$port/api/setup" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1
 }
+# loop_load_signal PID LOG: the same three figures through SIGUSR1, for drivers without a page
+# session: postern logs "event=loop-lag interval_max_ms=... interval_busy_max_ms=...
+# interval_cpu_max_ms=..." (the maxima since the previous SIGUSR1 or start) to LOG; waits up to
+# 5 s for that line.
+loop_load_signal() {
+  local pid=$1 log=$2 before
+  before=$(grep -c 'event=loop-lag interval_max_ms=' "$log" 2>/dev/null || true)
+  kill -USR1 "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do
+    [ "$(grep -c 'event=loop-lag interval_max_ms=' "$log")" -gt "${before:-0}" ] && break
+    sleep 0.05
+  done
+  grep 'event=loop-lag interval_max_ms=' "$log" | tail -1 | sed -n 's/.*interval_max_ms=\([^ ]*\) interval_busy_max_ms=\([^ ]*\) interval_cpu_max_ms=\([^ ]*\).*/loop_lag_max_ms=\1 loop_iteration_max_ms=\2 loop_iteration_cpu_max_ms=\3/p'
+}
+# loop_load_max: the largest of each figure over loop_load lines on stdin (one line out).
+loop_load_max() {
+  awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); if (!(kv[1] in m) || kv[2] + 0 > m[kv[1]] + 0) m[kv[1]] = kv[2]; if (!(kv[1] in seen)) {seen[kv[1]] = 1; order[++n] = kv[1]}}}
+       END {for (i = 1; i <= n; i++) printf "%s%s=%s", (i > 1 ? " " : ""), order[i], m[order[i]]; print ""}'
+}
 # loop_load HTTP_PORT COOKIE: the loop-lag probe's maxima since the previous read (read once
 # to start a window), as "loop_lag_max_ms=X loop_iteration_max_ms=Y loop_iteration_cpu_max_ms=Z":
 # the largest uv timer delay, loop iteration wall time outside the poll, and loop thread CPU

@@ -95,20 +95,27 @@ for c in 1 10 50; do
   row "SMTP 100 KB, $c connections, \".\" -> 250 p99 ms" "$(smtp smtp_100k "$c" postern_p99_ms)" \
     "$(smtp smtp_100k "$c" postfix_p99_ms)"
 done
-# loop_figures FILE: the loop-lag probe's maxima and the loop thread's run-queue wait in FILE.
+# loop_figures FILE LINE: the loop-lag probe's maxima (and, for SMTP, the loop thread's run-queue
+# wait) from the driver's bench=LINE line in FILE.
 loop_figures() {
   local l
-  l=$(grep '^bench=smtp_postern' "$out/$1" 2>/dev/null | head -1 | sed 's/^/ /')
-  echo "timer delay $(field loop_lag_max_ms <<<"$l") ms, longest iteration" \
-    "$(field loop_iteration_max_ms <<<"$l") ms wall / $(field loop_iteration_cpu_max_ms <<<"$l") ms CPU;" \
-    "loop thread waited $(field loop_thread_runqueue_wait_s <<<"$l") s for a CPU," \
-    "ran $(field loop_thread_cpu_s <<<"$l") s"
+  l=$(grep "^bench=$2 " "$out/$1" 2>/dev/null | head -1 | sed 's/^/ /')
+  printf '%s' "timer delay $(field loop_lag_max_ms <<<"$l") ms, longest iteration" \
+    " $(field loop_iteration_max_ms <<<"$l") ms wall / $(field loop_iteration_cpu_max_ms <<<"$l") ms CPU"
+  if [ -n "$(field loop_thread_cpu_s <<<"$l")" ]; then
+    printf '%s' "; loop thread waited $(field loop_thread_runqueue_wait_s <<<"$l") s for a CPU," \
+      " ran $(field loop_thread_cpu_s <<<"$l") s"
+  fi
+  echo
 }
 pl=$(grep '^bench=smtp_postern' "$out/smtp_100k" 2>/dev/null | head -1 | sed 's/^/ /')
 echo "postern during the SMTP 100 KB runs: PSS idle $(field pss_idle_kb <<<"$pl") kB," \
   "peak $(field pss_peak_kb <<<"$pl") kB"
-echo "loop, SMTP 1 KB (smtp-source) runs: $(loop_figures smtp_1k)"
-echo "loop, SMTP 100 KB runs:             $(loop_figures smtp_100k)"
+echo "loop, POP3 login and TLS runs:       $(loop_figures login login_postern)"
+echo "loop, POP3 100 KB, 1 client:         $(loop_figures pop3_1 pop3_postern)"
+echo "loop, POP3 100 KB, 10 clients:       $(loop_figures pop3_10 pop3_postern)"
+echo "loop, SMTP 1 KB (smtp-source) runs:  $(loop_figures smtp_1k smtp_postern)"
+echo "loop, SMTP 100 KB runs:              $(loop_figures smtp_100k smtp_postern)"
 if [ "$failed" = 1 ]; then
   echo "FAIL: a driver failed (see its output above)"
   exit 1

@@ -49,6 +49,7 @@ dovecot_pid=$(cat "$work/dovecot/run/master.pid")
 
 failed=0
 : >"$work/results"
+: >"$work/loop"
 # measure SERVER NAME PORT ARGS...: one login_load.py run, its line kept as "server=S name=N ...".
 measure() {
   local server=$1 name=$2 port=$3 line status=0
@@ -80,6 +81,7 @@ for r in $(seq "$runs"); do
   postern_stop || true
   postern_start "$postern" "$data" "$work/postern"  # a fresh process: an empty login cache
   series postern "$(ready_port pop3)" "$(ready_port pop3s)" "$POSTERN_PID"
+  loop_load_signal "$POSTERN_PID" "$work/postern/postern.log" >>"$work/loop"
   series dovecot "$dovecot_port" "$dovecot_tls_port" "$dovecot_pid"
   echo "  run $r: cached login p50 $(grep "name=cached_1 " "$work/results" | tail -2 |
     field p50_ms | paste -sd/) ms (postern/dovecot)"
@@ -125,4 +127,5 @@ done
 echo "bench=login_summary cached_ratio=$(ratio3 "$(med postern cached_1 p50_ms)" "$(med dovecot cached_1 p50_ms)")" \
   "resumed_ratio=$(ratio3 "$(med postern tls_resumed_1 p50_ms)" "$(med dovecot tls_resumed_1 p50_ms)")" \
   "target_cached_within_2x=$target"
+echo "bench=login_postern $(loop_load_max <"$work/loop")"
 bench_finish

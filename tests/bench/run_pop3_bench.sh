@@ -90,12 +90,14 @@ echo "warm-up: one round on each server (not counted)"
 run postern "$postern_port" 1
 run dovecot "$dovecot_port" 1
 : >"$work/results"
+loop_load_signal "$POSTERN_PID" "$work/postern/postern.log" >/dev/null  # starts the window
 
 for r in $(seq "$runs"); do
   run postern "$postern_port" "$rounds"
   run dovecot "$dovecot_port" "$rounds"
   echo "  run $r: $(field mb_per_s <"$work/results" | tail -2 | paste -sd/) MB/s (postern/dovecot)"
 done
+load=$(loop_load_signal "$POSTERN_PID" "$work/postern/postern.log")
 hwm=$(vm_hwm "$POSTERN_PID")
 split=$(rss_split "$POSTERN_PID")
 
@@ -112,5 +114,6 @@ printf '%-8s | %10s | %10s\n' postern "$pm" "$pn" Dovecot "$dm" "$dn" ratio "$(r
   "$(ratio "$pn" "$dn")"
 echo "bench=pop3_summary tls=$tls clients=$clients postern_mb_per_s=$pm dovecot_mb_per_s=$dm ratio=$(ratio "$pm" "$dm")"
 echo "postern peak RSS (VmHWM) after all runs: $hwm kB (RSS now: $split)"
+echo "bench=pop3_postern $load"
 
 bench_finish
