@@ -25,6 +25,7 @@
 #include "app/syslog_sink.h"
 #include "app/tls_renewal.h"
 #include "core/log.h"
+#include "net/read_budget.h"
 #include "net/uv_executor.h"
 #include "store/credential_cache.h"
 #include "store/writer.h"
@@ -48,6 +49,7 @@ class Appliance {
     services_.clear();
     tls_renewal_.reset();
     loop_lag_.reset();
+    read_budget_.reset();
     links_.reset();
     signals_.reset();
     housekeeping_.reset();
@@ -115,6 +117,7 @@ class Appliance {
     }
     links_ = std::move(*links);
     loop_lag_ = std::make_unique<LoopLag>(&loop_);
+    read_budget_ = std::make_unique<net::ReadBudget>(&loop_);
 
     ServiceContext context{&loop_,
                            *env_,
@@ -231,6 +234,7 @@ class Appliance {
   std::unique_ptr<store::CredentialCache> credential_cache_;  // before services_: they borrow it
   std::unique_ptr<LinkService> links_;                        // before services_: they borrow it
   std::unique_ptr<LoopLag> loop_lag_;                         // before services_: the page reads it
+  std::unique_ptr<net::ReadBudget> read_budget_;  // every connection of the loop honours it
   std::vector<std::unique_ptr<Service>> services_;
   std::unique_ptr<Housekeeping> housekeeping_;
   std::unique_ptr<Signals> signals_;

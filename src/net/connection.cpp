@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "net/address.h"
 #include "net/listener.h"
+#include "net/read_budget.h"
 #include "tls/error.h"
 
 namespace postern::net {
@@ -115,7 +116,7 @@ void Connection::schedule_offer() {
 }
 
 void Connection::update_reading() {
-  bool want = state_ == State::open && handler_ != nullptr && !eof_ && room() > 0;
+  bool want = state_ == State::open && handler_ != nullptr && !eof_ && !over_budget_ && room() > 0;
   if (want && !reading_) {
     int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_alloc,
                            &Connection::on_read);
@@ -155,6 +156,17 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     self->input_.append(buf->base, static_cast<std::size_t>(nread));
   }
   self->deliver();
+  ReadBudget* budget = ReadBudget::current();
+  if (budget != nullptr && !budget->spend(static_cast<std::size_t>(nread))) self->wait_for_budget();
+}
+
+// This iteration's read budget is spent: stop reading; on_offer, in the next
+// iteration, reads again (net/read_budget.h).
+void Connection::wait_for_budget() {
+  if (state_ != State::open) return;
+  over_budget_ = true;
+  update_reading();
+  uv_idle_start(&offer_, &Connection::on_offer);
 }
 
 // Drives the handshake, announces it once, and moves plaintext into input_.
@@ -199,8 +211,10 @@ void Connection::on_offer(uv_idle_t* idle) noexcept {
   Connection* self = owner(reinterpret_cast<uv_handle_t*>(idle));
   uv_idle_stop(idle);
   if (self == nullptr || self->state_ != State::open) return;
+  self->over_budget_ = false;
   if (self->tls_ && self->tls_->handshake_done()) self->pump_tls();
   self->deliver();
+  if (self->state_ == State::open) self->update_reading();
 }
 
 core::Result<void> Connection::start_tls(const tls::ServerConfig& config) {

@@ -161,11 +161,12 @@ class Connection {
   static void on_shutdown(uv_shutdown_t* request, int status) noexcept;
   static void on_timer(uv_timer_t* timer) noexcept;
   static void on_offer(uv_idle_t* idle) noexcept;
+  void wait_for_budget();
   static void on_handle_closed(uv_handle_t* handle) noexcept;
 
   uv_tcp_t tcp_;
   uv_timer_t timer_;
-  uv_idle_t offer_;  // runs deferred offers (resume_reading, consume under TLS)
+  uv_idle_t offer_;  // deferred offers (resume_reading, consume under TLS), budget waits
   uv_shutdown_t shutdown_;
   int open_handles_ = 0;
 
@@ -182,6 +183,7 @@ class Connection {
   std::string input_;
   bool paused_ = false;
   bool reading_ = false;
+  bool over_budget_ = false;  // the loop's read budget ran out: read again next iteration
   bool eof_ = false;
   bool eof_offered_ = false;
 

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 #include "net/listener.h"
+#include "net/read_budget.h"
 #include "test_service.h"
 
 using namespace postern;
@@ -268,4 +270,43 @@ TEST_CASE("a sender that stops at the high-water mark resumes on on_drain") {
   CHECK(received == total);
   CHECK(service.drains > 0);
   CHECK(peak < 64 * 1024 + chunk.size());  // never more than one chunk past high water
+}
+
+TEST_CASE("with a read budget, no loop iteration takes more than its share of the input") {
+  test::TestService service;
+  test::Loop loop;
+  net::ReadBudget budget(loop.get());
+  // Runs before the budget's own prepare handle (libuv runs the newest first): sees what
+  // the iteration that ends has read.
+  struct Watch {
+    uv_prepare_t handle{};
+    net::ReadBudget* budget = nullptr;
+    std::size_t max_spent = 0;
+  } watch;
+  watch.budget = &budget;
+  uv_prepare_init(loop.get(), &watch.handle);
+  watch.handle.data = &watch;
+  uv_prepare_start(&watch.handle, [](uv_prepare_t* h) {
+    auto* w = static_cast<Watch*>(h->data);
+    w->max_spent = std::max(w->max_spent, w->budget->spent());
+  });
+  auto listener = listen(loop, service);
+  const std::string sent = pattern(4'000'000);
+  std::string echoed;
+  bool clean = false;
+  test::ClientThread client([&, port = listener->bound_port()] {
+    test::Client c;
+    if (!c.connect(port)) return;
+    std::thread reader([&] { echoed = c.read_to_eof(&clean); });
+    c.send_all(sent);
+    c.shutdown_write();
+    reader.join();
+  });
+  CHECK(loop.run_until([&] { return client.done() && service.closed == 1; }));
+  client.join();
+  CHECK(echoed == sent);
+  // One read of at most 16 KiB may cross the line before reading stops.
+  CHECK(watch.max_spent <= net::ReadBudget::kBytesPerIteration + 16 * 1024);
+  CHECK(budget.renewals() >= sent.size() / (net::ReadBudget::kBytesPerIteration + 16 * 1024));
+  uv_close(reinterpret_cast<uv_handle_t*>(&watch.handle), nullptr);
 }
