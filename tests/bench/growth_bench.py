@@ -7,7 +7,8 @@ usage: growth_bench.py POSTERN_BINARY [--tools DIR] [--quick] [--keep] [--sizes 
 One mailbox (bob@example.org) is filled to each size in turn (default 10, 1 000, 10 000,
 100 000; --quick: 10 and 200) with `postern import --maildir` of a generated Maildir of 1 KB
 messages, the server stopped; the fill time is printed. At each size, with the server running:
-  pop3 login    connect -> "+OK" after PASS (pays one PBKDF2 run at the shipped iterations)
+  pop3 login    connect -> "+OK" after PASS (the first session of a server pays one PBKDF2 run
+                at the shipped iterations; later ones hit the credential cache)
   uidl / stat / list   the command's time, whole reply read
   lag login / UIDL / LIST   loop_lag_max_ms (below) over that step alone: the login (the
                 maildrop snapshot), the UIDL reply, STAT + LIST; the worst of the sessions
