@@ -25,13 +25,13 @@ struct LoopLoad {
 
 // Loop thread only. A timer every kPeriodMs measures lag = now - (previous
 // firing + period) with uv_hrtime(); a prepare handle (run once per iteration,
-// just before the poll) measures busy and cpu of the iteration that ends (from the
-// second on). The
-// maxima are kept twice: over the current interval (closed by take_interval(),
-// which /api/status and SIGUSR1 call) and since start. The destructor logs the
-// since-start maxima. All handles are unref'd: they never keep a stopping loop
-// alive. The timer is a net::Timer; the other handles are freed in their close
-// callbacks (STYLE RAII trap 1).
+// just before the poll) measures busy and cpu of the iteration that ends (from
+// the second on). The maxima are kept twice: over the current interval (closed by
+// take_interval(), which /api/status and SIGUSR1 call) and since start. The
+// destructor logs the since-start maxima. All handles are unref'd: they never
+// keep a stopping loop alive. The timer is a net::Timer; the other handles are
+// freed in their close callbacks (STYLE RAII trap 1). The idle-time metric costs
+// libuv one extra non-blocking epoll_wait per iteration.
 class LoopLag {
  public:
   static constexpr std::uint64_t kPeriodMs = 50;
